@@ -1,0 +1,22 @@
+"""inrutils: the small library under the implicit neural representations course.
+
+One concept per module (see the repository's DESIGN notes): ``config`` (device, seeds,
+tiers), ``coords`` (pixel-centre grids), ``data`` (bundled images), ``encodings``,
+``models``, ``fit``, ``render``, ``metrics``, ``plot``, ``widgets``, ``checkpoints``,
+``exercises``. Modules are imported lazily by the notebooks (``from inrutils import ...``).
+"""
+from . import checkpoints, config, coords, data, encodings, exercises, fit, metrics, models, plot, render, widgets
+from .config import FAST, device, seed_everything, steps, tier
+from .coords import grid, image_to_samples, samples_to_image
+from .data import load_image
+from .fit import History, fit_image
+from .metrics import psnr, ssim
+from .models import MLP, Siren, count_params
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAST", "History", "MLP", "Siren", "checkpoints", "config", "coords", "count_params", "data", "device",
+    "encodings", "exercises", "fit", "fit_image", "grid", "image_to_samples", "load_image", "metrics", "models",
+    "plot", "psnr", "render", "samples_to_image", "seed_everything", "ssim", "steps", "tier", "widgets",
+]

@@ -1,0 +1,127 @@
+"""Bundled images, loaded as float32 tensors in [0, 1] with shape ``(C, H, W)``.
+
+Nothing is downloaded: every image ships with scikit-image or matplotlib, or lies in this
+repository's ``data/`` folder. ``available_images()`` lists the names.
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Callable
+
+import numpy as np
+import torch
+
+DATA_DIR = pathlib.Path(__file__).resolve().parent.parent / "data"
+
+
+def _skimage(name: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import skimage.data
+
+        return getattr(skimage.data, name)()
+
+    return load
+
+
+def _grace_hopper() -> np.ndarray:
+    import matplotlib.cbook
+    import matplotlib.image
+
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        return matplotlib.image.imread(f, format="jpg")
+
+
+# Only images that ship inside the installed packages (no pooch download).
+_LOADERS: dict[str, Callable[[], np.ndarray]] = {
+    name: _skimage(name)
+    for name in (
+        "astronaut", "brick", "camera", "checkerboard", "chelsea", "clock", "coffee", "coins",
+        "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "logo",
+        "moon", "page", "rocket", "shepp_logan_phantom", "text",
+    )
+}
+_LOADERS["cat"] = _skimage("chelsea")  # the name used in the O-INR paper's tables
+_LOADERS["cameraman"] = _skimage("camera")
+_LOADERS["grace_hopper"] = _grace_hopper
+
+
+def available_images() -> list[str]:
+    """Names accepted by :func:`load_image` (bundled ones plus image files in ``data/images``)."""
+    local = sorted(p.stem for p in (DATA_DIR / "images").glob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    return sorted(_LOADERS) + local
+
+
+def _read(name: str) -> np.ndarray:
+    if name in _LOADERS:
+        return _LOADERS[name]()
+    for p in sorted((DATA_DIR / "images").glob(f"{name}.*")):
+        if p.suffix.lower() in {".png", ".jpg", ".jpeg"}:
+            import skimage.io
+
+            return skimage.io.imread(p)
+    raise ValueError(f"unknown image name {name!r}; valid names: {', '.join(available_images())}")
+
+
+def _to_float(img: np.ndarray) -> np.ndarray:
+    if img.dtype == bool:
+        return img.astype(np.float32)
+    if np.issubdtype(img.dtype, np.integer):
+        return img.astype(np.float32) / np.iinfo(img.dtype).max
+    img = img.astype(np.float32)
+    return np.clip(img, 0.0, 1.0)
+
+
+def _parse_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (int(size), int(size))
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)
+    ):
+        raise ValueError(f"size must be a positive int or a (height, width) pair of positive ints, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def center_crop(img: np.ndarray, aspect: float) -> np.ndarray:
+    """Crop an ``(H, W, ...)`` array around its centre to width / height = ``aspect``."""
+    h, w = img.shape[:2]
+    if w / h > aspect:  # too wide
+        new_w = max(1, round(h * aspect))
+        x0 = (w - new_w) // 2
+        return img[:, x0 : x0 + new_w]
+    new_h = max(1, round(w / aspect))
+    y0 = (h - new_h) // 2
+    return img[y0 : y0 + new_h]
+
+
+def load_image(name: str, size: int | tuple[int, int] | None = None, gray: bool = False) -> torch.Tensor:
+    """Load a bundled image as a float32 tensor in [0, 1] of shape ``(C, H, W)``.
+
+    ``size`` is ``None`` (native size), an int (square) or ``(height, width)``; when the
+    aspect ratio changes the image is centre-cropped first, then resized with
+    anti-aliasing (scikit-image). ``gray=True`` converts colour images to one luminance
+    channel (``skimage.color.rgb2gray``); otherwise the native channels are kept
+    (C = 1 for grayscale images, C = 3 for colour; an alpha channel is dropped).
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string, one of: {', '.join(available_images())}")
+    hw = _parse_size(size)
+    img = _to_float(_read(name))
+    if img.ndim == 3 and img.shape[2] == 4:
+        img = img[..., :3]
+    if gray and img.ndim == 3:
+        from skimage.color import rgb2gray
+
+        img = rgb2gray(img).astype(np.float32)
+    if hw is not None and hw != img.shape[:2]:
+        from skimage.transform import resize
+
+        img = center_crop(img, hw[1] / hw[0])
+        img = resize(img, hw, order=3, anti_aliasing=True, mode="reflect").astype(np.float32)
+        img = np.clip(img, 0.0, 1.0)
+    if img.ndim == 2:
+        img = img[..., None]
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))

@@ -1,0 +1,75 @@
+"""Checks for the notebooks' exercises.
+
+Each ``check_*`` function calls the learner's function on a few inputs, compares the
+result with the library's reference implementation and either prints a one-line success
+message or raises ``AssertionError`` with a hint about what differs. In the student
+version of a notebook the solution raises ``NotImplementedError``, so the check fails.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from .coords import grid
+from .encodings import fourier_features
+from .models import siren_init_bound
+
+
+def _passed(what: str) -> bool:
+    print(f"\N{CHECK MARK} {what}: all checks passed")
+    return True
+
+
+def _as_tensor(name: str, value: object) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"{name} should return a torch.Tensor, got {type(value).__name__}")
+    return value
+
+
+def check_grid(fn: Callable[[int, int], torch.Tensor]) -> bool:
+    """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1, 1)."""
+    for h, w in [(2, 2), (3, 5), (1, 4), (16, 9)]:
+        got = _as_tensor("your grid", fn(h, w))
+        want = grid(h, w)
+        if tuple(got.shape) != tuple(want.shape):
+            raise AssertionError(f"grid({h}, {w}) should have shape {tuple(want.shape)}, got {tuple(got.shape)}")
+        got = got.double()
+        if torch.allclose(got, want.double().flip(-1), atol=1e-6):
+            raise AssertionError(f"grid({h}, {w}): the columns are (x, y); the course uses (y, x), row first")
+        if got.abs().max() >= 1:
+            raise AssertionError(f"grid({h}, {w}) reaches +-1: use pixel centres -1 + (2i + 1)/n, not the edges")
+        if not torch.allclose(got, want.double(), atol=1e-6):
+            i = int((got - want.double()).abs().sum(1).argmax())
+            raise AssertionError(f"grid({h}, {w}) row {i} is {got[i].tolist()}, expected {want[i].tolist()}")
+    return _passed("pixel-centre grid")
+
+
+def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> bool:
+    """``fn(fan_in, w0, is_first)`` must return SIREN's uniform initialisation half-width."""
+    for fan_in, w0, first in [(2, 30.0, True), (256, 30.0, False), (64, 10.0, False), (3, 1.0, True), (512, 1.0, False)]:
+        got = float(fn(fan_in, w0, first))
+        want = siren_init_bound(fan_in, w0, first)
+        if abs(got - want) > 1e-9 * max(1.0, abs(want)):
+            layer = "first layer" if first else "hidden layer"
+            raise AssertionError(f"bound for fan_in={fan_in}, w0={w0}, {layer} should be {want:.6g}, got {got:.6g}")
+    return _passed("SIREN initialisation bound")
+
+
+def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """``fn(x, B)`` must return ``[cos(2 pi x B^T), sin(2 pi x B^T)]`` of shape ``(N, 2 m)``."""
+    gen = torch.Generator().manual_seed(1)
+    for n, d, m in [(5, 2, 3), (7, 1, 4), (4, 3, 8)]:
+        x = torch.rand(n, d, generator=gen) * 2 - 1
+        B = torch.randn(m, d, generator=gen) * 3
+        got = _as_tensor("your feature map", fn(x, B))
+        want = fourier_features(x, B)
+        if tuple(got.shape) != tuple(want.shape):
+            raise AssertionError(f"for x {tuple(x.shape)} and B {tuple(B.shape)} the output should be {tuple(want.shape)}, got {tuple(got.shape)}")
+        if torch.allclose(got, want.roll(m, dims=-1), atol=1e-5):
+            raise AssertionError("the sines come first: the course's convention is [cos, sin]")
+        if torch.allclose(got, fourier_features(x / (2 * torch.pi), B), atol=1e-5):
+            raise AssertionError("the 2 pi factor is missing: use cos(2 pi x B^T)")
+        if not torch.allclose(got, want, atol=1e-5):
+            raise AssertionError(f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}")
+    return _passed("Fourier feature map")

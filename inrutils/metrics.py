@@ -1,0 +1,44 @@
+"""Image quality metrics (scikit-image underneath), for images with values in [0, 1]."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+
+def to_numpy(img: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A ``(C, H, W)`` tensor or array as a float64 ``(H, W, C)`` NumPy array (``(H, W)`` for C = 1)."""
+    if isinstance(img, torch.Tensor):
+        img = img.detach().cpu().numpy()
+    img = np.asarray(img, dtype=np.float64)
+    if img.ndim == 3:
+        img = img.transpose(1, 2, 0)
+        if img.shape[2] == 1:
+            img = img[..., 0]
+    elif img.ndim != 2:
+        raise ValueError(f"expected a (C, H, W) or (H, W) image, got shape {img.shape}")
+    return img
+
+
+def _pair(pred, target, clip: bool) -> tuple[np.ndarray, np.ndarray]:
+    p, t = to_numpy(pred), to_numpy(target)
+    if p.shape != t.shape:
+        raise ValueError(f"pred and target must have the same shape, got {p.shape} and {t.shape}")
+    if clip:
+        p = np.clip(p, 0.0, 1.0)
+    return p, t
+
+
+def psnr(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True) -> float:
+    """Peak signal-to-noise ratio in dB with data range 1; ``pred`` is clipped to [0, 1] first unless ``clip=False``."""
+    p, t = _pair(pred, target, clip)
+    return float(peak_signal_noise_ratio(t, p, data_range=1.0))
+
+
+def ssim(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True) -> float:
+    """Structural similarity (Wang et al. 2004) with data range 1, averaged over channels; 7x7 window."""
+    p, t = _pair(pred, target, clip)
+    win = min(7, *(s if s % 2 else s - 1 for s in t.shape[:2]))
+    if win < 3:
+        raise ValueError(f"ssim needs images of at least 3x3 pixels, got {t.shape[:2]}")
+    return float(structural_similarity(t, p, data_range=1.0, win_size=win, channel_axis=2 if t.ndim == 3 else None))

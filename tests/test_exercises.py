@@ -1,0 +1,44 @@
+import math
+
+import pytest
+import torch
+
+from inrutils import exercises
+from inrutils.coords import grid
+from inrutils.encodings import fourier_features
+from inrutils.models import siren_init_bound
+
+
+def test_reference_solutions_pass(capsys):
+    assert exercises.check_grid(grid)
+    assert exercises.check_siren_init_bound(siren_init_bound)
+    assert exercises.check_fourier_features(fourier_features)
+    assert capsys.readouterr().out.count("all checks passed") == 3
+
+
+def test_grid_mistakes_are_explained():
+    with pytest.raises(AssertionError, match=r"columns are \(x, y\)"):
+        exercises.check_grid(lambda h, w: grid(h, w).flip(-1))
+
+    def edges(h, w):
+        ys, xs = torch.linspace(-1, 1, h), torch.linspace(-1, 1, w)
+        return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2)
+
+    with pytest.raises(AssertionError, match="pixel centres"):
+        exercises.check_grid(edges)
+    with pytest.raises(AssertionError, match="shape"):
+        exercises.check_grid(lambda h, w: grid(h, w)[:-1])
+
+
+def test_init_bound_mistake():
+    with pytest.raises(AssertionError, match="hidden layer should be"):
+        exercises.check_siren_init_bound(lambda n, w0, first: 1 / n if first else math.sqrt(6 / n))
+
+
+def test_fourier_mistakes():
+    with pytest.raises(AssertionError, match="sines come first"):
+        exercises.check_fourier_features(lambda x, B: fourier_features(x, B).roll(B.shape[0], dims=-1))
+    with pytest.raises(AssertionError, match="2 pi factor"):
+        exercises.check_fourier_features(lambda x, B: torch.cat([(x @ B.T).cos(), (x @ B.T).sin()], -1))
+    with pytest.raises(NotImplementedError):
+        exercises.check_fourier_features(lambda x, B: (_ for _ in ()).throw(NotImplementedError()))
