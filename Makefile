@@ -44,9 +44,7 @@ fast: $(STAMP)
 	INRUTILS_FAST=1 $(PY) -m pytest -n 2 -p no:cacheprovider tests $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
-	env -u INRUTILS_FAST $(BIN)/jupyter nbconvert \
-		--to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 \
-		--ExecutePreprocessor.store_widget_state=False $(NOTEBOOKS)
+	env -u INRUTILS_FAST $(PY) scripts/run_notebooks.py $(NOTEBOOKS)
 
 student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks build/student

@@ -16,9 +16,8 @@ from .encodings import fourier_features
 from .models import siren_init_bound
 
 
-def _passed(what: str) -> bool:
+def _passed(what: str) -> None:
     print(f"\N{CHECK MARK} {what}: all checks passed")
-    return True
 
 
 def _as_tensor(name: str, value: object) -> torch.Tensor:
@@ -27,7 +26,7 @@ def _as_tensor(name: str, value: object) -> torch.Tensor:
     return value
 
 
-def check_grid(fn: Callable[[int, int], torch.Tensor]) -> bool:
+def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
     """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1, 1)."""
     for h, w in [(2, 2), (3, 5), (1, 4), (16, 9)]:
         got = _as_tensor("your grid", fn(h, w))
@@ -42,10 +41,10 @@ def check_grid(fn: Callable[[int, int], torch.Tensor]) -> bool:
         if not torch.allclose(got, want.double(), atol=1e-6):
             i = int((got - want.double()).abs().sum(1).argmax())
             raise AssertionError(f"grid({h}, {w}) row {i} is {got[i].tolist()}, expected {want[i].tolist()}")
-    return _passed("pixel-centre grid")
+    _passed("pixel-centre grid")
 
 
-def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> bool:
+def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> None:
     """``fn(fan_in, w0, is_first)`` must return SIREN's uniform initialisation half-width."""
     for fan_in, w0, first in [(2, 30.0, True), (256, 30.0, False), (64, 10.0, False), (3, 1.0, True), (512, 1.0, False)]:
         got = float(fn(fan_in, w0, first))
@@ -53,10 +52,10 @@ def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> bool:
         if abs(got - want) > 1e-9 * max(1.0, abs(want)):
             layer = "first layer" if first else "hidden layer"
             raise AssertionError(f"bound for fan_in={fan_in}, w0={w0}, {layer} should be {want:.6g}, got {got:.6g}")
-    return _passed("SIREN initialisation bound")
+    _passed("SIREN initialisation bound")
 
 
-def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """``fn(x, B)`` must return ``[cos(2 pi x B^T), sin(2 pi x B^T)]`` of shape ``(N, 2 m)``."""
     gen = torch.Generator().manual_seed(1)
     for n, d, m in [(5, 2, 3), (7, 1, 4), (4, 3, 8)]:
@@ -72,4 +71,4 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
             raise AssertionError("the 2 pi factor is missing: use cos(2 pi x B^T)")
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}")
-    return _passed("Fourier feature map")
+    _passed("Fourier feature map")

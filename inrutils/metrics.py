@@ -29,10 +29,27 @@ def _pair(pred, target, clip: bool) -> tuple[np.ndarray, np.ndarray]:
     return p, t
 
 
-def psnr(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True) -> float:
-    """Peak signal-to-noise ratio in dB with data range 1; ``pred`` is clipped to [0, 1] first unless ``clip=False``."""
+def psnr(
+    pred: torch.Tensor | np.ndarray,
+    target: torch.Tensor | np.ndarray,
+    clip: bool = True,
+    mask: torch.Tensor | np.ndarray | None = None,
+) -> float:
+    """Peak signal-to-noise ratio in dB with data range 1; ``pred`` is clipped to [0, 1] first unless ``clip=False``.
+
+    ``mask`` (boolean, ``(H, W)``) restricts the mean squared error to the pixels where it
+    is true (all channels), e.g. the held-out pixels of an interpolation experiment.
+    """
     p, t = _pair(pred, target, clip)
-    return float(peak_signal_noise_ratio(t, p, data_range=1.0))
+    if mask is None:
+        return float(peak_signal_noise_ratio(t, p, data_range=1.0))
+    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
+    if m.dtype != bool or m.shape != t.shape[:2]:
+        raise ValueError(f"mask must be a boolean (H, W) = {t.shape[:2]} array, got {m.dtype} {m.shape}")
+    if not m.any():
+        raise ValueError("mask selects no pixel")
+    mse = float(np.mean((p[m] - t[m]) ** 2))
+    return 10.0 * np.log10(1.0 / mse) if mse > 0 else float("inf")
 
 
 def ssim(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True) -> float:

@@ -27,11 +27,12 @@ def show_images(
     vmax: float | None = 1.0,
     suptitle: str | None = None,
     colorbar: bool = False,
-):
+) -> None:
     """Draw ``{title: image}`` side by side; images are ``(C, H, W)`` tensors or ``(H, W[, 3])`` arrays.
 
     Colour images are clipped to [0, 1]; grayscale ones use ``cmap`` and ``vmin``/``vmax``
-    (pass ``None`` to autoscale, e.g. for derivatives). Returns the figure.
+    (pass ``None`` to autoscale, e.g. for derivatives). Returns nothing, so that a
+    notebook cell ending with it shows the figure once; ``plt.gcf()`` gives the figure.
     """
     if not images:
         raise ValueError("images must be a non-empty {title: image} mapping")
@@ -55,7 +56,6 @@ def show_images(
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    return fig
 
 
 def plot_history(

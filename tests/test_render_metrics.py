@@ -64,3 +64,16 @@ def test_ssim_against_skimage():
 def test_metric_shape_mismatch():
     with pytest.raises(ValueError, match="same shape"):
         psnr(torch.zeros(1, 4, 4), torch.zeros(1, 4, 5))
+
+
+def test_masked_psnr():
+    a = torch.full((1, 4, 4), 0.5)
+    b = a.clone()
+    b[0, :2] += 0.1  # top half off by 0.1, bottom half exact
+    mask = torch.zeros(4, 4, dtype=torch.bool)
+    mask[:2] = True
+    assert psnr(b, a, mask=mask) == pytest.approx(20.0, abs=1e-4)
+    assert psnr(b, a, mask=~mask) == float("inf")
+    assert psnr(b, a) == pytest.approx(20.0 + 10 * np.log10(2), abs=1e-4)
+    with pytest.raises(ValueError, match="boolean"):
+        psnr(b, a, mask=mask.float())
