@@ -133,7 +133,9 @@ def fit(
     ``(C, H, W)``) makes ``History.psnr`` report quality against a clean signal instead of
     the training target. ``loss`` is ``"mse"``, ``"l1"`` or ``f(pred, target)``.
     ``callback(step, model, history)`` runs after every step; returning ``True`` stops
-    the fit early. Data are moved to the model's device. If the loss becomes NaN/inf the
+    the fit early. ``optimizer`` is ``"adam"``, ``"sgd"`` or a ready optimizer (whose own
+    learning rate then applies, and whose state carries over between calls). Data are
+    moved to the model's device. If the loss becomes NaN/inf the
     fit stops with :class:`FitDivergedError` naming the step and a lower learning rate.
     """
     if not isinstance(model, nn.Module):
@@ -164,7 +166,7 @@ def fit(
             raise ValueError("forward_op must be a callable mapping a (C, H, W) image to the observation")
         if batch_size is not None:
             raise ValueError("batch_size must be None with forward_op: an image operator needs the whole image")
-        if image_shape is None or len(image_shape) != 2 or image_shape[0] * image_shape[1] != n:
+        if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2 and image_shape[0] * image_shape[1] == n):
             raise ValueError(f"image_shape=(H, W) with H * W = N = {n} is required with forward_op, got {image_shape!r}")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= n):
         raise ValueError(f"batch_size must be None (full batch) or an integer in 1..{n}, got {batch_size!r}")

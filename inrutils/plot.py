@@ -28,7 +28,7 @@ def show_images(
     suptitle: str | None = None,
     colorbar: bool = False,
 ) -> None:
-    """Draw ``{title: image}`` side by side; images are ``(C, H, W)`` tensors or ``(H, W[, 3])`` arrays.
+    """Draw ``{title: image}`` side by side; images are ``(C, H, W)`` tensors or ``(H, W[, C])`` NumPy arrays.
 
     Colour images are clipped to [0, 1]; grayscale ones use ``cmap`` and ``vmin``/``vmax``
     (pass ``None`` to autoscale, e.g. for derivatives). Returns nothing, so that a
@@ -43,7 +43,10 @@ def show_images(
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, (title, img) in zip(axes.flat, images.items()):
-        arr = img if isinstance(img, np.ndarray) and img.ndim == 2 else to_numpy(img)
+        # tensors are (C, H, W); NumPy arrays are already (H, W) or (H, W, C)
+        arr = to_numpy(img) if isinstance(img, torch.Tensor) else np.asarray(img, dtype=np.float64)
+        if arr.ndim == 3 and arr.shape[2] == 1:
+            arr = arr[..., 0]
         if arr.ndim == 3:
             im = ax.imshow(np.clip(arr, 0, 1))
         else:
