@@ -188,7 +188,12 @@ def fit(
         pred = model(x)
         if forward_op is not None:
             pred = samples_to_image(pred, *image_shape)
-            value = loss_fn(forward_op(pred), y)
+            observed = forward_op(pred)
+            if observed.shape != y.shape:
+                bar.close()
+                raise ValueError(f"forward_op maps the {tuple(pred.shape)} image to {tuple(observed.shape)}, "
+                                 f"but target has shape {tuple(y.shape)}; they must match")
+            value = loss_fn(observed, y)
         else:
             value = loss_fn(pred, y)
         opt.zero_grad(set_to_none=True)

@@ -117,6 +117,7 @@ def test_bad_targets(target, match):
     (dict(batch_size=0), "batch_size must be None"),
     (dict(optimizer="lbfgs"), "optimizer='lbfgs' is unknown"),
     (dict(forward_op=lambda x: x), "image_shape=\\(H, W\\)"),
+    (dict(forward_op=lambda x: x[:, ::2, ::2], image_shape=(32, 32)), r"forward_op maps the \(1, 32, 32\) image to \(1, 16, 16\)"),
 ])
 def test_bad_arguments(camera32, kwargs, match):
     args = dict(steps=1, lr=1e-3)
