@@ -193,9 +193,9 @@ def fit(
                 bar.close()
                 raise ValueError(f"forward_op maps the {tuple(pred.shape)} image to {tuple(observed.shape)}, "
                                  f"but target has shape {tuple(y.shape)}; they must match")
-            value = loss_fn(observed, y)
         else:
-            value = loss_fn(pred, y)
+            observed = pred
+        value = loss_fn(observed, y)
         opt.zero_grad(set_to_none=True)
         value.backward()
         loss_value = value.item()
@@ -216,9 +216,8 @@ def fit(
                 psnr = _psnr_from_mse(torch.mean((pred.detach() - ref) ** 2).item())
             elif loss == "mse":
                 psnr = _psnr_from_mse(loss_value)
-            else:
-                compare = forward_op(pred.detach()) if forward_op is not None else pred.detach()
-                psnr = _psnr_from_mse(torch.mean((compare - y) ** 2).item())
+            else:  # PSNR against the target of the prediction already pushed through forward_op
+                psnr = _psnr_from_mse(torch.mean((observed.detach() - y) ** 2).item())
         history.record(step, loss_value, psnr, time.perf_counter() - start)
         if step % 10 == 0 or step == steps:
             bar.set_postfix(loss=f"{loss_value:.2e}", psnr=f"{psnr:.2f}", refresh=False)

@@ -125,3 +125,14 @@ def test_bad_arguments(camera32, kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         fit(Siren(hidden=8, layers=1), grid(32, 32), image_to_samples(camera32), progress=False, **args)
+
+
+def test_l1_loss_through_forward_op_reports_observation_psnr(camera32):
+    """Without a reference, History.psnr compares forward_op(prediction) with the observation."""
+    pool = torch.nn.AvgPool2d(2)
+    observation = pool(camera32[None])[0]
+    config.seed_everything(0)
+    net = Siren(hidden=32, layers=2)
+    h = fit(net, grid(32, 32), observation, steps=40, lr=1e-3, loss="l1", forward_op=lambda im: pool(im[None])[0],
+            image_shape=(32, 32), progress=False)
+    assert h.final_psnr == pytest.approx(psnr(pool(render(net, 32)[None])[0], observation, clip=False), abs=1.0)
