@@ -12,7 +12,9 @@ from typing import Callable
 import torch
 
 from .coords import grid
+from .degrade import downsample, random_mask
 from .encodings import fourier_features
+from .linr import masked_mse
 from .models import siren_init_bound
 
 
@@ -72,3 +74,47 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}")
     _passed("Fourier feature map")
+
+
+def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """``fn(pred, target, mask)`` must return the MSE over observed entries (mask ``(1, H, W)``, 1 = observed)."""
+    gen = torch.Generator().manual_seed(2)
+    for c, h, w, frac in [(1, 8, 8, 0.25), (3, 6, 10, 0.5), (3, 16, 16, 0.1)]:
+        pred, target = torch.rand(c, h, w, generator=gen), torch.rand(c, h, w, generator=gen)
+        mask = random_mask(h, w, frac, seed=c + h)
+        pred_copy = pred.clone().requires_grad_(True)
+        got = _as_tensor("your masked loss", fn(pred_copy, target, mask))
+        want = masked_mse(pred, target, mask)
+        if got.numel() != 1:
+            raise AssertionError(f"the loss must be a scalar, got shape {tuple(got.shape)}")
+        if torch.allclose(got, torch.mean((pred - target) ** 2), atol=1e-6):
+            raise AssertionError("this is the plain MSE over all pixels: multiply the error by the mask")
+        if torch.allclose(got, torch.mean(mask * (pred - target) ** 2), atol=1e-6):
+            raise AssertionError("divide by the number of observed values (mask.sum() * channels), not by all pixels")
+        if not torch.allclose(got, want, atol=1e-6):
+            raise AssertionError(f"for a {c}x{h}x{w} image the loss should be {want.item():.6f}, got {got.item():.6f}")
+        if not got.requires_grad:
+            raise AssertionError("the loss must stay differentiable (no .item(), .numpy() or torch.no_grad())")
+        # the hidden pixels must not matter
+        changed = target + (1 - mask) * 5.0
+        if not torch.allclose(fn(pred, changed, mask), want, atol=1e-6):
+            raise AssertionError("changing hidden pixels of the target changed the loss: only observed pixels may count")
+    _passed("masked data term")
+
+
+def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
+    """``fn(img, factor)`` must average each ``factor x factor`` block of a ``(C, H, W)`` image, differentiably."""
+    gen = torch.Generator().manual_seed(3)
+    for c, h, w, f in [(1, 8, 8, 2), (3, 12, 6, 3), (3, 16, 16, 4), (1, 5, 5, 1)]:
+        img = torch.rand(c, h, w, generator=gen, requires_grad=True)
+        got = _as_tensor("your downsampling", fn(img, f))
+        want = downsample(img.detach(), f, "box")
+        if tuple(got.shape) != tuple(want.shape):
+            raise AssertionError(f"a {c}x{h}x{w} image downsampled by {f} should be {tuple(want.shape)}, got {tuple(got.shape)}")
+        if f > 1 and torch.allclose(got, img.detach()[:, ::f, ::f], atol=1e-6):
+            raise AssertionError("this keeps every f-th pixel (decimation, which aliases): average each f x f block")
+        if not torch.allclose(got, want, atol=1e-6):
+            raise AssertionError(f"values differ from the block means by up to {(got - want).abs().max():.3g}")
+        if not got.requires_grad:
+            raise AssertionError("the operator must be differentiable: it sits inside the loss")
+    _passed("box downsampling forward model")

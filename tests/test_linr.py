@@ -1,0 +1,130 @@
+"""LINR restoration: fits through the forward model, the stopping rule, reporting never leaks into fitting."""
+import pytest
+import torch
+
+from inrutils import degrade, linr
+from inrutils.data import load_image
+from inrutils.encodings import PositionalEncoding
+from inrutils.metrics import psnr
+from inrutils.models import MLP, Siren
+
+
+@pytest.fixture(scope="module")
+def camera():
+    return load_image("camera", 48, gray=True)
+
+
+def small_siren(c=1, seed=0):
+    torch.manual_seed(seed)
+    return Siren(2, c, hidden=64, layers=3)
+
+
+def test_estimate_noise_sigma():
+    gen = torch.Generator().manual_seed(0)
+    smooth = load_image("camera", 128, gray=True)
+    noisy = smooth + 0.08 * torch.randn(smooth.shape, generator=gen)
+    assert abs(linr.estimate_noise_sigma(noisy) / 0.08 - 1) < 0.08
+    assert linr.estimate_noise_sigma(smooth) < 0.02
+    rgb = torch.rand(3, 64, 64, generator=gen) * 0 + 0.5 + 0.05 * torch.randn(3, 64, 64, generator=gen)
+    assert abs(linr.estimate_noise_sigma(rgb) / 0.05 - 1) < 0.1
+
+
+def test_denoising_fits_signal_before_noise_and_discrepancy_stops_near_the_peak(camera):
+    sigma = 0.1
+    noisy = degrade.gaussian_noise(camera, sigma, seed=0)
+    full = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, reference=camera, eval_every=5, progress=False,
+                        device="cpu")
+    noisy_psnr = psnr(noisy, camera)
+    assert full.best_psnr > noisy_psnr + 3, (full.best_psnr, noisy_psnr)
+    assert full.curve["psnr"][-1] < full.best_psnr - 1, "with 300 steps the prior must start fitting the noise"
+    stopped = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, stop="discrepancy", noise_sigma=sigma,
+                           progress=False, device="cpu")
+    assert stopped.history.stopped_early and stopped.stopped_at < 300
+    assert stopped.history.loss[-1] <= sigma**2 < stopped.history.loss[-2]
+    assert psnr(stopped.image, camera) > full.best_psnr - 1.5
+    # the estimated noise level (no clean image, no sigma) stops too
+    est = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, stop="discrepancy", progress=False, device="cpu")
+    assert est.history.stopped_early
+
+
+def test_reference_only_reports(camera):
+    noisy = degrade.gaussian_noise(camera, 0.1, seed=0)
+    a = linr.restore(noisy, steps=20, model=small_siren(), lr=1e-3, progress=False, device="cpu")
+    b = linr.restore(noisy, steps=20, model=small_siren(), lr=1e-3, reference=camera, keep_snapshots=True,
+                     eval_every=5, progress=False, device="cpu")
+    assert torch.equal(a.image, b.image)
+    assert b.curve["step"] == [1, 5, 10, 15, 20] and sorted(b.snapshots) == [1, 5, 10, 15, 20]
+    assert torch.equal(b.snapshots[20], b.image)
+    assert abs(b.curve["psnr"][-1] - psnr(b.image, camera)) < 1e-9
+
+
+def test_super_resolution_renders_at_the_high_resolution_and_explains_the_observation():
+    hr = load_image("astronaut", 64)
+    lr_img = degrade.downsample(hr, 4, "lanczos2").clamp(0, 1)
+    op = lambda x: degrade.downsample(x, 4, "lanczos2")  # noqa: E731
+    r = linr.restore(lr_img, op, size=(64, 64), steps=150, model=small_siren(3), lr=1e-3, reference=hr,
+                     progress=False, device="cpu")
+    assert r.image.shape == (3, 64, 64)
+    assert psnr(op(r.image), lr_img) > 33, "the restoration must reproduce the observation through the operator"
+    assert r.curve["psnr"][-1] > 18
+
+
+def test_inpainting_reproduces_observed_pixels_and_fills_the_rest(camera):
+    mask = degrade.random_mask(48, 48, 0.3, seed=0)
+    obs = degrade.apply_mask(camera, mask)
+    r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), steps=200, model=small_siren(), lr=1e-3,
+                     progress=False, device="cpu")
+    seen = mask[0].bool()
+    assert psnr(r.image, camera, mask=seen) > 30
+    assert psnr(r.image, camera, mask=~seen) > psnr(obs, camera, mask=~seen) + 8
+
+
+def test_any_model_can_be_the_prior(camera):
+    relu_pe = MLP(2, 1, hidden=32, layers=2, encoding=PositionalEncoding(2, 4))
+    r = linr.restore(camera, steps=5, model=relu_pe, progress=False, device="cpu")
+    assert r.image.shape == camera.shape and r.model is relu_pe
+
+
+def test_default_model_is_the_papers_siren(camera):
+    m = linr.default_model(3)
+    assert isinstance(m, Siren) and m.config["hidden"] == 256 and m.config["layers"] == 5
+    assert linr.TASKS["deblur"]["steps"] == 4000 and linr.TASKS["denoise"]["lr"] == 1e-4
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(size=(96, 96)), "forward_op"),
+        (dict(stop="early"), "stop="),
+        (dict(reference=torch.rand(1, 10, 10)), "reference must have"),
+        (dict(eval_every=0), "eval_every"),
+        (dict(stop="discrepancy", noise_sigma=-1.0), "noise_sigma"),
+    ],
+)
+def test_bad_input(camera, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        linr.restore(camera, steps=2, model=small_siren(), progress=False, device="cpu", **kwargs)
+
+
+def test_observation_outside_unit_range_is_refused():
+    with pytest.raises(ValueError, match="observation"):
+        linr.restore(torch.rand(1, 8, 8) * 255, steps=1, progress=False)
+
+
+def test_run_to_end_keeps_the_image_at_the_stop(camera):
+    noisy = degrade.gaussian_noise(camera, 0.1, seed=0)
+    kw = dict(steps=200, lr=1e-3, stop="discrepancy", noise_sigma=0.1, progress=False, device="cpu")
+    stopped = linr.restore(noisy, model=small_siren(), **kw)
+    longer = linr.restore(noisy, model=small_siren(), run_to_end=True, reference=camera, eval_every=5, **kw)
+    assert longer.stopped_at == stopped.stopped_at < 200 and len(longer.history) == 200
+    assert torch.allclose(longer.image, stopped.image, atol=1e-6)
+    assert not torch.equal(longer.final_image, longer.image) and torch.equal(stopped.final_image, stopped.image)
+    assert longer.curve["step"][-1] == 200
+
+
+def test_masked_mse_counts_observed_entries_only():
+    pred, target = torch.zeros(3, 4, 4), torch.ones(3, 4, 4)
+    mask = torch.zeros(1, 4, 4)
+    mask[0, 0, :2] = 1
+    target[:, 1:] = 100.0  # hidden pixels: must not matter
+    assert float(linr.masked_mse(pred, target, mask)) == pytest.approx(1.0)
