@@ -25,12 +25,11 @@ from torch import nn
 from . import degrade
 from .config import device as default_device
 from .config import seed_everything
-from .coords import grid
+from .coords import grid, samples_to_image
 from .fit import History, fit
-from .metrics import psnr, ssim
+from .metrics import from_numpy, psnr, ssim, to_numpy
 from .models import Siren
 from .render import evaluate
-from .coords import samples_to_image
 
 #: The paper's settings per task (LINR Sec. 4): model size, optimiser and iterations.
 TASKS: dict[str, dict] = {
@@ -236,3 +235,62 @@ def restore(
     elif reference is None and keep_snapshots:
         result.snapshots[last] = result.final_image
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Classical baselines (scikit-image), with the settings the notebook and the paper script use.
+# Each takes and returns (C, H, W) tensors in [0, 1]; none sees the clean image.
+# ---------------------------------------------------------------------------------------------
+def _channel_axis(img: torch.Tensor) -> int | None:
+    return -1 if img.shape[0] > 1 else None
+
+
+def tv_denoise(obs: torch.Tensor, weight: float = 0.1) -> torch.Tensor:
+    """Total-variation denoising (Chambolle's algorithm, scikit-image) with ``weight``."""
+    from skimage.restoration import denoise_tv_chambolle
+
+    return from_numpy(denoise_tv_chambolle(to_numpy(obs), weight=weight, channel_axis=_channel_axis(obs))).clamp(0, 1)
+
+
+def nlm_denoise(obs: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
+    """Non-local means (5x5 patches, 13x13 search, ``h = 0.8 sigma``, fast mode); ``sigma`` estimated when ``None``."""
+    from skimage.restoration import denoise_nl_means
+
+    sigma = estimate_noise_sigma(obs) if sigma is None else sigma
+    out = denoise_nl_means(to_numpy(obs), h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True,
+                           channel_axis=_channel_axis(obs))
+    return from_numpy(out).clamp(0, 1)
+
+
+def biharmonic_inpaint(obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Biharmonic inpainting (scikit-image) of the pixels where ``mask`` (``(1, H, W)``, 1 = observed) is 0."""
+    from skimage.restoration import inpaint_biharmonic
+
+    mask = degrade.check_mask(mask, tuple(obs.shape))
+    missing = to_numpy(1 - mask[:1]).astype(bool)
+    return from_numpy(inpaint_biharmonic(to_numpy(obs), missing, channel_axis=_channel_axis(obs))).clamp(0, 1)
+
+
+def _padded(fn: Callable[[np.ndarray], np.ndarray], obs: torch.Tensor, pad: int) -> torch.Tensor:
+    """Apply ``fn`` to each channel of a reflect-padded copy (deconvolution assumes periodic/zero borders) and crop."""
+    out = []
+    for ch in obs.detach().cpu().double().numpy():
+        x = np.pad(ch, pad, mode="symmetric")
+        out.append(fn(x)[pad:-pad, pad:-pad])
+    return torch.tensor(np.stack(out), dtype=torch.float32).clamp(0, 1)
+
+
+def richardson_lucy(obs: torch.Tensor, kernel: torch.Tensor, iterations: int = 30) -> torch.Tensor:
+    """Richardson-Lucy deconvolution (scikit-image, ``iterations``), on a reflect-padded copy."""
+    from skimage.restoration import richardson_lucy as rl
+
+    k = degrade.check_kernel(kernel).double().numpy()
+    return _padded(lambda x: rl(x, k, num_iter=iterations), obs, 2 * k.shape[0])
+
+
+def wiener(obs: torch.Tensor, kernel: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """Unsupervised Wiener-Hunt deconvolution (scikit-image; it estimates its own regularisation), reflect-padded."""
+    from skimage.restoration import unsupervised_wiener
+
+    k = degrade.check_kernel(kernel).double().numpy()
+    return _padded(lambda x: unsupervised_wiener(x, k, rng=seed)[0], obs, 2 * k.shape[0])

@@ -20,6 +20,19 @@ def to_numpy(img: torch.Tensor | np.ndarray) -> np.ndarray:
     return img
 
 
+def from_numpy(arr: np.ndarray) -> torch.Tensor:
+    """The inverse of :func:`to_numpy`: an ``(H, W)`` or ``(H, W, C)`` array as a float32 ``(C, H, W)`` tensor.
+
+    For feeding scikit-image results (which use the channel-last layout) back to the course's functions.
+    """
+    arr = np.asarray(arr)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3:
+        raise ValueError(f"expected an (H, W) or (H, W, C) array, got shape {arr.shape}")
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).float()
+
+
 def _pair(pred, target, clip: bool) -> tuple[np.ndarray, np.ndarray]:
     p, t = to_numpy(pred), to_numpy(target)
     if p.shape != t.shape:

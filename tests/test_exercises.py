@@ -42,3 +42,21 @@ def test_fourier_mistakes():
         exercises.check_fourier_features(lambda x, B: torch.cat([(x @ B.T).cos(), (x @ B.T).sin()], -1))
     with pytest.raises(NotImplementedError):
         exercises.check_fourier_features(lambda x, B: (_ for _ in ()).throw(NotImplementedError()))
+
+
+def test_linr_exercises_pass_the_reference_and_explain_mistakes(capsys):
+    from inrutils import degrade, linr
+
+    exercises.check_masked_mse(linr.masked_mse)
+    exercises.check_box_downsample(lambda x, f: degrade.downsample(x, f, "box"))
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    with pytest.raises(AssertionError, match="plain MSE"):
+        exercises.check_masked_mse(lambda p, t, m: torch.mean((p - t) ** 2))
+    with pytest.raises(AssertionError, match="number of observed values"):
+        exercises.check_masked_mse(lambda p, t, m: torch.mean(m * (p - t) ** 2))
+    with pytest.raises(AssertionError, match="differentiable"):
+        exercises.check_masked_mse(lambda p, t, m: linr.masked_mse(p, t, m).detach())
+    with pytest.raises(AssertionError, match="decimation"):
+        exercises.check_box_downsample(lambda x, f: x[:, ::f, ::f])
+    with pytest.raises(AssertionError, match="should be"):
+        exercises.check_box_downsample(lambda x, f: x)

@@ -77,3 +77,12 @@ def test_masked_psnr():
     assert psnr(b, a) == pytest.approx(20.0 + 10 * np.log10(2), abs=1e-4)
     with pytest.raises(ValueError, match="boolean"):
         psnr(b, a, mask=mask.float())
+
+
+def test_from_numpy_inverts_to_numpy():
+    from inrutils.metrics import from_numpy, to_numpy
+
+    for shape in [(1, 5, 7), (3, 4, 6)]:
+        x = torch.rand(shape)
+        back = from_numpy(to_numpy(x))
+        assert back.shape == shape and back.dtype == torch.float32 and torch.allclose(back, x)
