@@ -51,6 +51,7 @@ student: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench_fit.py
+	$(PY) scripts/bench_derivatives.py
 
 clean:
 	rm -rf build .pytest_cache

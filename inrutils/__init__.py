@@ -3,11 +3,11 @@
 One concept per module (see the repository's DESIGN notes): ``config`` (device, seeds,
 tiers), ``coords`` (pixel-centre grids), ``data`` (bundled images), ``encodings``,
 ``models``, ``fit``, ``render``, ``metrics``, ``plot``, ``widgets``, ``degrade`` (forward
-models), ``linr`` (an INR as a single-image prior), ``checkpoints``, ``exercises``.
+models), ``derivatives``, ``linr`` (an INR as a single-image prior), ``checkpoints``, ``exercises``.
 Notebooks import what they use (``from inrutils import linr``).
 """
-from . import (checkpoints, config, coords, data, degrade, encodings, exercises, fit, linr, metrics, models, plot,
-               render, widgets)
+from . import (checkpoints, config, coords, data, degrade, derivatives, encodings, exercises, fit, linr, metrics, models,
+               plot, render, widgets)
 from .config import FAST, device, seed_everything, steps, tier
 from .coords import grid, image_to_samples, samples_to_image
 from .data import load_image
@@ -19,6 +19,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAST", "History", "MLP", "Siren", "checkpoints", "config", "coords", "count_params", "data", "degrade",
-    "device", "encodings", "exercises", "fit", "fit_image", "grid", "image_to_samples", "linr", "load_image",
+    "derivatives", "device", "encodings", "exercises", "fit", "fit_image", "grid", "image_to_samples", "linr", "load_image",
     "metrics", "models", "plot", "psnr", "render", "samples_to_image", "seed_everything", "ssim", "steps", "tier", "widgets",
 ]

@@ -14,7 +14,6 @@ iterations, 4000 for deblurring); the notebook uses smaller settings on a CPU an
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 

@@ -1,0 +1,294 @@
+"""Derivatives of a coordinate network with respect to its input: gradient, Hessian, Laplacian, divergence, all partials.
+
+An INR ``Phi(x)`` is a differentiable function, so its derivatives at any coordinate are
+exact (no finite-difference stencil, no grid). Two ways to get them:
+
+- ``method="autograd"`` works for any model: nested ``torch.autograd.grad`` calls, one per
+  channel and lower-order partial, with ``create_graph`` only where a higher order needs it.
+- ``method="fast"`` (SIREN only) propagates the value and all partials *forward* through
+  the network in closed form. A linear layer maps every partial linearly (one matmul for
+  all of them, stacked), and a sine layer ``h = sin(z)`` follows Faa di Bruno's formula:
+  ``d_alpha h = sum over set partitions pi of alpha of sin^(|pi|)(z) * prod_{B in pi} d_B z``
+  with ``sin^(n)(z) = sin(z + n pi / 2)``. No graph is stored, so memory stays small.
+
+``method="auto"`` picks ``"fast"`` for :class:`inrutils.models.Siren` at order 2 and above
+(where it pays off; see ``scripts/bench_derivatives.py``) and ``"autograd"`` otherwise. Both evaluate in chunks of points, so peak memory does not grow with the number
+of points. The results are detached tensors (for analysis and as cached features).
+
+**Order of the partials.** For input dimension ``D`` and maximum order ``K`` the partials are
+the sorted multi-indices of :func:`partial_indices`, by order then lexicographically; for
+2-D coordinates ``(y, x)`` (the course's convention) and ``K = 3``:
+``f, f_y, f_x, f_yy, f_yx, f_xx, f_yyy, f_yyx, f_yxx, f_xxx`` (:func:`partial_names`).
+:func:`derivative_features` returns them as ``(N, P * C)`` with column ``p * C + c`` holding
+partial ``p`` of output channel ``c``.
+"""
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from itertools import combinations_with_replacement
+
+import torch
+from torch import nn
+
+from .models import Siren
+
+METHODS = ("auto", "autograd", "fast")
+
+
+@lru_cache(maxsize=None)
+def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
+    """All multi-indices up to ``order`` for ``in_dim`` inputs: ``()`` (the value), then order 1, 2, ... each sorted."""
+    if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
+        raise ValueError(f"in_dim must be a positive integer, got {in_dim!r}")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    out: list[tuple[int, ...]] = [()]
+    for k in range(1, order + 1):
+        out += list(combinations_with_replacement(range(in_dim), k))
+    return tuple(out)
+
+
+def partial_names(in_dim: int, order: int, names: tuple[str, ...] | None = None) -> list[str]:
+    """Readable names of :func:`partial_indices`: ``f, f_y, f_x, f_yy, ...`` for 2-D ``(y, x)`` inputs."""
+    if names is None:
+        names = ("y", "x") if in_dim == 2 else ("t",) if in_dim == 1 else tuple(f"x{i}" for i in range(in_dim))
+    return ["f" if not a else "f_" + "".join(names[i] for i in a) for a in partial_indices(in_dim, order)]
+
+
+def _set_partitions(items: list[int]):
+    """All set partitions of ``items`` (positions), as lists of blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        for i in range(len(part)):
+            yield part[:i] + [[first] + part[i]] + part[i + 1 :]
+        yield [[first]] + part
+
+
+@lru_cache(maxsize=None)
+def _faa_di_bruno(in_dim: int, order: int) -> tuple[tuple[int, int, tuple[tuple[int, ...], ...]], ...]:
+    """Faa di Bruno's terms with two or more blocks: ``(target, m, products)`` per partial and block count.
+
+    ``products`` lists, for each set partition of the target multi-index into ``m >= 2``
+    blocks, the positions (in :func:`partial_indices`) of the blocks' partials; the term is
+    ``sin^(m)(z) * sum over products of prod z[block]``. (The one-block term of every
+    partial is ``cos(z) * z[target]``, done for all partials at once.)
+    """
+    indices = partial_indices(in_dim, order)
+    where = {a: p for p, a in enumerate(indices)}
+    out = []
+    for p, alpha in enumerate(indices[1:], start=1):
+        by_m: dict[int, list[tuple[int, ...]]] = {}
+        for part in _set_partitions(list(range(len(alpha)))):
+            if len(part) >= 2:
+                by_m.setdefault(len(part), []).append(tuple(where[tuple(sorted(alpha[i] for i in b))] for b in part))
+        out += [(p, m, tuple(prods)) for m, prods in sorted(by_m.items())]
+    return tuple(out)
+
+
+#: default points per chunk: autograd amortises its Python overhead over big chunks; the fast path
+#: streams ~P tensors of (chunk, hidden) through every layer and likes them to stay in cache.
+DEFAULT_CHUNK = {"autograd": 4096, "fast": 1024}
+
+
+def _check(model: nn.Module, coords: torch.Tensor, order: int, method: str, chunk: int | None) -> tuple[str, int]:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or not coords.is_floating_point():
+        raise ValueError(f"coords must be a floating (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+        raise ValueError(f"chunk must be None (a default per method) or a positive integer, got {chunk!r}")
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is unknown; allowed: {', '.join(map(repr, METHODS))}")
+    if method == "auto":  # first derivatives: one backward pass is as cheap as it gets
+        method = "fast" if isinstance(model, Siren) and order >= 2 else "autograd"
+    if method == "fast" and not isinstance(model, Siren):
+        raise ValueError(f"method='fast' needs an inrutils.models.Siren (closed form through sine layers), got "
+                         f"{type(model).__name__}; use method='autograd' or 'auto'")
+    return method, DEFAULT_CHUNK[method] if chunk is None else chunk
+
+
+def _fast_chunk(model: Siren, x: torch.Tensor, order: int) -> torch.Tensor:
+    """(P, n, C) partials of a SIREN at points x (n, D), propagated forward in closed form."""
+    n, d = x.shape
+    n_partials = len(partial_indices(d, order))
+    terms = _faa_di_bruno(d, order)
+    # partials of the input itself: the value x, first partials the unit vectors, higher ones 0
+    u = x.new_zeros(n_partials, n, d)
+    u[0] = x
+    if order >= 1:
+        u[1 : 1 + d] = torch.eye(d, dtype=x.dtype, device=x.device)[:, None, :]
+    for layer in model.net:
+        w = layer.w0 * layer.linear.weight
+        z = (u.reshape(-1, u.shape[-1]) @ w.t()).view(n_partials, n, -1)  # all partials of the pre-activation
+        z[0] += layer.w0 * layer.linear.bias                              # the bias only shifts the value
+        sin, cos = torch.sin(z[0]), torch.cos(z[0])
+        h = torch.empty_like(z)
+        h[0] = sin
+        torch.mul(z[1:], cos, out=h[1:])                                   # one-block terms: sin'(z) * z_alpha
+        for target, m, products in terms:                                 # the rest: sin^(m)(z) * sum prod z_B
+            acc = None
+            for blocks in products:
+                prod = torch.mul(z[blocks[0]], z[blocks[1]])
+                for q in blocks[2:]:
+                    prod.mul_(z[q])
+                acc = prod if acc is None else acc.add_(prod)
+            base, sign = ((cos, 1.0), (sin, -1.0), (cos, -1.0), (sin, 1.0))[(m - 1) % 4]
+            h[target].addcmul_(base, acc, value=sign)
+        u = h
+    out = (u.reshape(-1, u.shape[-1]) @ model.head.weight.t()).view(n_partials, n, -1)
+    out[0] += model.head.bias
+    return out
+
+
+def _autograd_chunk(model: nn.Module, x: torch.Tensor, order: int) -> torch.Tensor:
+    """(P, n, C) partials by nested autograd; each gradient call yields one row of the next order."""
+    d = x.shape[1]
+    indices = partial_indices(d, order)
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(order > 0)
+        y = model(x)
+        c = y.shape[1]
+        feats: dict[tuple[int, ...], list[torch.Tensor]] = {(): [y[:, j] for j in range(c)]}
+        for k in range(1, order + 1):
+            keep_graph = k < order
+            for parent in (a for a in indices if len(a) == k - 1):
+                cols = []
+                for j in range(c):
+                    f = feats[parent][j]
+                    if f.requires_grad:
+                        (g,) = torch.autograd.grad(f.sum(), x, create_graph=keep_graph, retain_graph=True, allow_unused=True)
+                        g = torch.zeros_like(x) if g is None else g
+                    else:  # the lower partial no longer depends on x (e.g. a ReLU net's gradient)
+                        g = torch.zeros_like(x)
+                    cols.append(g)
+                start = parent[-1] if parent else 0
+                for i in range(start, d):
+                    feats[parent + (i,)] = [col[:, i] for col in cols]
+        out = torch.stack([torch.stack(feats[a], dim=1) for a in indices])
+    return out.detach()
+
+
+def all_partials(
+    model: nn.Module, coords: torch.Tensor, order: int = 2, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
+    """All partial derivatives up to ``order`` at ``coords`` ``(N, D)``: a detached ``(P, N, C)`` tensor.
+
+    ``P = len(partial_indices(D, order))`` in that order (``[0]`` is the value itself). Points
+    are processed ``chunk`` at a time (default :data:`DEFAULT_CHUNK` per method) on the
+    model's device; the result stays there.
+    """
+    method, chunk = _check(model, coords, order, method, chunk)
+    param = next(model.parameters())
+    coords = coords.to(device=param.device, dtype=param.dtype)
+    out = None  # filled chunk by chunk: no list of small pieces interleaved with the big temporaries
+    for start in range(0, coords.shape[0], chunk):
+        x = coords[start : start + chunk]
+        if method == "fast":
+            with torch.no_grad():
+                piece = _fast_chunk(model, x, order)
+        else:
+            piece = _autograd_chunk(model, x, order)
+        if out is None:
+            out = piece.new_empty(piece.shape[0], coords.shape[0], piece.shape[2])
+        out[:, start : start + x.shape[0]] = piece
+        del piece
+    if order >= 2 and not bool(out[1 + coords.shape[1] :].any()):
+        warnings.warn(
+            f"every derivative of order 2..{order} of this {type(model).__name__} is exactly zero: a ReLU network on raw "
+            "coordinates is piecewise linear, so its second derivatives vanish almost everywhere. Use a smooth "
+            "network (Siren, or an MLP with activation='sine'/'tanh' or a Fourier-feature encoding).",
+            stacklevel=2,
+        )
+    return out
+
+
+def derivative_features(
+    model: nn.Module, coords: torch.Tensor, order: int = 2, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
+    """The value and all partials up to ``order`` as one ``(N, P * C)`` tensor (column ``p * C + c``).
+
+    The input of an INSP-Net operator: ``P`` partials (see :func:`partial_names`) of each of
+    the ``C`` output channels, per point. Detached; computed in chunks (see :func:`all_partials`).
+    """
+    parts = all_partials(model, coords, order, method, chunk)
+    p, n, c = parts.shape
+    return parts.permute(1, 0, 2).reshape(n, p * c)
+
+
+def gradient(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+    """``d Phi_c / d x_i`` at ``coords`` ``(N, D)``: a detached ``(N, C, D)`` tensor."""
+    parts = all_partials(model, coords, 1, method, chunk)
+    return parts[1:].permute(1, 2, 0)
+
+
+def hessian(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+    """``d^2 Phi_c / d x_i d x_j`` at ``coords`` ``(N, D)``: a detached, symmetric ``(N, C, D, D)`` tensor."""
+    d = coords.shape[-1] if isinstance(coords, torch.Tensor) else 0
+    parts = all_partials(model, coords, 2, method, chunk)
+    n, c = parts.shape[1:]
+    out = parts.new_empty(n, c, d, d)
+    for p, a in enumerate(partial_indices(d, 2)):
+        if len(a) == 2:
+            out[:, :, a[0], a[1]] = parts[p]
+            out[:, :, a[1], a[0]] = parts[p]
+    return out
+
+
+def laplacian(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+    """``sum_i d^2 Phi_c / d x_i^2`` at ``coords`` ``(N, D)``: a detached ``(N, C)`` tensor (the Hessian's trace)."""
+    return torch.diagonal(hessian(model, coords, method, chunk), dim1=-2, dim2=-1).sum(-1)
+
+
+def divergence(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+    """``sum_i d Phi_i / d x_i`` of a vector field with ``C == D`` outputs: a detached ``(N,)`` tensor."""
+    g = gradient(model, coords, method, chunk)
+    if g.shape[1] != g.shape[2]:
+        raise ValueError(f"divergence needs a vector field with as many outputs as inputs, got {g.shape[1]} outputs "
+                         f"for {g.shape[2]}-D coordinates")
+    return torch.diagonal(g, dim1=-2, dim2=-1).sum(-1)
+
+
+def finite_differences(model: nn.Module, coords: torch.Tensor, order: int = 2, h: float | None = None) -> torch.Tensor:
+    """Central finite differences of all partials up to ``order`` (at most 3), ``(P, N, C)``: the reference for tests.
+
+    Uses the tensor-product central stencil ``prod_i (f(x + h e_i) - f(x - h e_i)) / 2h``
+    with ``h = eps^(1 / (k + 2))`` for a partial of order ``k`` (balances truncation and
+    round-off) unless ``h`` is given. Evaluate in float64.
+    """
+    if order > 3:
+        raise ValueError(f"finite_differences supports order <= 3, got {order}")
+    coords = coords.detach()
+    eps = torch.finfo(coords.dtype).eps
+    d = coords.shape[1]
+    out = []
+    with torch.no_grad():
+        for alpha in partial_indices(d, order):
+            step = h if h is not None else eps ** (1 / (len(alpha) + 2))
+            acc = 0.0
+            steps = [(0.0,) * d]
+            weights = [1.0]
+            for i in alpha:  # apply the 1-D central difference along axis i, once per occurrence
+                new_steps, new_weights = [], []
+                for s, w in zip(steps, weights):
+                    for sgn in (1.0, -1.0):
+                        t = list(s)
+                        t[i] += sgn * step
+                        new_steps.append(tuple(t))
+                        new_weights.append(w * sgn / (2 * step))
+                steps, weights = new_steps, new_weights
+            for s, w in zip(steps, weights):
+                acc = acc + w * model(coords + torch.tensor(s, dtype=coords.dtype, device=coords.device))
+            out.append(acc)
+    return torch.stack(out)
+
+
+__all__ = [
+    "METHODS", "all_partials", "derivative_features", "divergence", "finite_differences", "gradient", "hessian",
+    "laplacian", "partial_indices", "partial_names",
+]
