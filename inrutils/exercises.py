@@ -118,3 +118,35 @@ def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Non
         if not got.requires_grad:
             raise AssertionError("the operator must be differentiable: it sits inside the loss")
     _passed("box downsampling forward model")
+
+
+def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the last two axes)."""
+    gen = torch.Generator().manual_seed(4)
+    for n, c, d in [(5, 1, 2), (7, 3, 2), (4, 2, 3)]:
+        a = torch.randn(n, c, d, d, generator=gen)
+        hess = a + a.transpose(-1, -2)
+        got = _as_tensor("your Laplacian", fn(hess))
+        want = torch.diagonal(hess, dim1=-2, dim2=-1).sum(-1)
+        if tuple(got.shape) != (n, c):
+            raise AssertionError(f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got {tuple(got.shape)}")
+        if torch.allclose(got, hess.sum(dim=(-1, -2)), atol=1e-5):
+            raise AssertionError("this sums every entry (the mixed partials too): the Laplacian sums the diagonal only")
+        if not torch.allclose(got, want, atol=1e-5):
+            raise AssertionError(f"values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}")
+    _passed("Laplacian = trace of the Hessian")
+
+
+def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """``fn(feats, coef)`` must return INSP-Conv's ``sum_p coef[p] * feats[:, p]`` as ``(N, 1)`` (one channel)."""
+    gen = torch.Generator().manual_seed(5)
+    for n, p in [(6, 6), (9, 10), (3, 3)]:
+        feats = torch.randn(n, p, generator=gen)
+        coef = torch.randn(p, generator=gen)
+        got = _as_tensor("your INSP-Conv", fn(feats, coef))
+        want = (feats @ coef)[:, None]
+        if got.numel() != n:
+            raise AssertionError(f"for {n} points the output should have shape ({n}, 1), got {tuple(got.shape)}")
+        if not torch.allclose(got.reshape(n, 1), want, atol=1e-5):
+            raise AssertionError(f"values differ from sum_p coef[p] * feats[:, p] by up to {(got.reshape(n, 1) - want).abs().max():.3g}")
+    _passed("INSP-Conv: a linear combination of the partials")

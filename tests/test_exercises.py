@@ -60,3 +60,13 @@ def test_linr_exercises_pass_the_reference_and_explain_mistakes(capsys):
         exercises.check_box_downsample(lambda x, f: x[:, ::f, ::f])
     with pytest.raises(AssertionError, match="should be"):
         exercises.check_box_downsample(lambda x, f: x)
+
+
+def test_insp_exercises(capsys):
+    exercises.check_laplacian_from_hessian(lambda H: torch.diagonal(H, dim1=-2, dim2=-1).sum(-1))
+    exercises.check_insp_conv(lambda f, c: f @ c[:, None])
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    with pytest.raises(AssertionError, match="diagonal only"):
+        exercises.check_laplacian_from_hessian(lambda H: H.sum((-1, -2)))
+    with pytest.raises(AssertionError, match="differ|shape"):
+        exercises.check_insp_conv(lambda f, c: (f * c).sum(0))  # summed over the points, not the features
