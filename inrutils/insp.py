@@ -13,7 +13,6 @@ While ``Pi`` is trained over *frozen* INRs, their derivative features need no gr
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
@@ -21,6 +20,7 @@ from torch import nn
 
 from .coords import grid, samples_to_image
 from .derivatives import derivative_features, partial_indices, partial_names
+from .fit import fit
 
 
 def features(inr: nn.Module, h: int, w: int | None = None, order: int = 2, method: str = "auto") -> torch.Tensor:
@@ -116,8 +116,9 @@ def train_operator(
 
     ``feats``: cached ``(N, F)`` features of each INR (see :func:`features`); ``targets``:
     the wanted ``(N, C_out)`` samples of the processed signal (e.g. the Gaussian-filtered
-    image). Each step draws ``batch_size`` random points from the pooled set (all when
-    ``None``). MSE loss, Adam.
+    image). The features play the role of coordinates in :func:`inrutils.fit.fit` (MSE,
+    Adam, NaN guard): each step draws ``batch_size`` random points from the pooled set
+    (all when ``None``), seeded with ``seed``.
     """
     if isinstance(feats, torch.Tensor):
         feats = [feats]
@@ -129,26 +130,10 @@ def train_operator(
         if f.ndim != 2 or t.ndim != 2 or f.shape[0] != t.shape[0]:
             raise ValueError(f"INR {k}: feats (N, F) and targets (N, C) must have the same N, got {tuple(f.shape)}, "
                              f"{tuple(t.shape)}")
-    dev = next(pi.parameters()).device
-    x, y = torch.cat(list(feats)).to(dev), torch.cat(list(targets)).to(dev)
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    opt = torch.optim.Adam(pi.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        if batch_size is None or batch_size >= x.shape[0]:
-            xb, yb = x, y
-        else:
-            idx = torch.randint(0, x.shape[0], (batch_size,), generator=gen).to(dev)
-            xb, yb = x[idx], y[idx]
-        loss = torch.mean((pi(xb) - yb) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        value = loss.item()
-        if not math.isfinite(value):
-            raise FloatingPointError(f"train_operator diverged at step {len(losses) + 1} (loss {value}); lower lr={lr:g}")
-        losses.append(value)
-    return losses
+    x, y = torch.cat(list(feats)), torch.cat(list(targets))
+    torch.manual_seed(seed)
+    batch = None if batch_size is None or batch_size >= x.shape[0] else batch_size
+    return fit(pi, x, y, steps, lr, batch_size=batch, progress=False, desc="INSP operator").loss
 
 
 @torch.no_grad()

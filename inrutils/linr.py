@@ -24,11 +24,11 @@ from torch import nn
 from . import degrade
 from .config import device as default_device
 from .config import seed_everything
-from .coords import grid, samples_to_image
+from .coords import grid
 from .fit import History, fit
 from .metrics import from_numpy, psnr, ssim, to_numpy
 from .models import Siren
-from .render import evaluate
+from .render import render
 
 #: The paper's settings per task (LINR Sec. 4): model size, optimiser and iterations.
 TASKS: dict[str, dict] = {
@@ -208,7 +208,7 @@ def restore(
             result.snapshots[step] = img
 
     def current() -> torch.Tensor:
-        return samples_to_image(evaluate(model, coords), *size).float().cpu().clamp(0, 1)
+        return render(model, *size).clamp(0, 1)
 
     def callback(step: int, m: nn.Module, history: History) -> bool:
         if (reference is not None or keep_snapshots) and (step % eval_every == 0 or step == 1):
