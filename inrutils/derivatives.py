@@ -89,6 +89,45 @@ def _faa_di_bruno(in_dim: int, order: int) -> tuple[tuple[int, int, tuple[tuple[
     return tuple(out)
 
 
+def shift_index(in_dim: int, order: int, sub_order: int) -> torch.Tensor:
+    """Where the partials of a derivative live in a jet: ``(P_{order - sub_order}, P_{sub_order})`` positions.
+
+    Entry ``[b, a]`` is the position in ``partial_indices(in_dim, order)`` of the multi-index
+    ``alpha + beta`` (``alpha`` the ``a``-th of ``partial_indices(in_dim, sub_order)``, ``beta``
+    the ``b``-th of ``partial_indices(in_dim, order - sub_order)``): gathering a jet with it gives
+    every partial ``d^beta`` of every ``d^alpha f``, i.e. the jet of ``d^alpha f`` truncated to
+    order ``order - sub_order``. INSP-ConvNet uses it to apply INSP-Conv to a jet.
+    """
+    if isinstance(sub_order, bool) or not isinstance(sub_order, int) or not 0 <= sub_order <= order:
+        raise ValueError(f"sub_order must be an integer in [0, order={order}], got {sub_order!r}")
+    where = {a: p for p, a in enumerate(partial_indices(in_dim, order))}
+    return torch.tensor([[where[tuple(sorted(a + b))] for a in partial_indices(in_dim, sub_order)]
+                         for b in partial_indices(in_dim, order - sub_order)], dtype=torch.long)
+
+
+def compose_jet(z: torch.Tensor, sigma_derivs: list[torch.Tensor], in_dim: int) -> torch.Tensor:
+    """The jet of ``sigma(z(x))`` from the jet of ``z`` (Faa di Bruno), differentiable (no in-place ops).
+
+    ``z``: ``(P, ...)`` all partials of ``z`` up to some order ``K`` (``P = len(partial_indices(in_dim, K))``,
+    ``z[0]`` the value); ``sigma_derivs[m]``: ``sigma^(m)(z[0])`` for ``m = 0..K``, each shaped like
+    ``z[0]``. Returns the ``(P, ...)`` partials of ``sigma(z)``:
+    ``d_alpha sigma(z) = sum over set partitions pi of alpha of sigma^(|pi|)(z) prod_{B in pi} d_B z``.
+    """
+    n_partials = z.shape[0]
+    order = 0
+    while len(partial_indices(in_dim, order)) < n_partials:
+        order += 1
+    if len(partial_indices(in_dim, order)) != n_partials:
+        raise ValueError(f"z has {n_partials} partials, which is no full jet for in_dim={in_dim}")
+    if len(sigma_derivs) < order + 1:
+        raise ValueError(f"compose_jet needs sigma's derivatives of order 0..{order}, got {len(sigma_derivs)}")
+    out = [sigma_derivs[0]] + [sigma_derivs[1] * z[p] for p in range(1, n_partials)]
+    for target, m, products in _faa_di_bruno(in_dim, order):
+        acc = sum(torch.stack([z[q] for q in blocks]).prod(0) for blocks in products)
+        out[target] = out[target] + sigma_derivs[m] * acc
+    return torch.stack(out)
+
+
 #: default points per chunk: autograd amortises its Python overhead over big chunks; the fast path
 #: streams ~P tensors of (chunk, hidden) through every layer and likes them to stay in cache.
 DEFAULT_CHUNK = {"autograd": 4096, "fast": 1024}
@@ -290,5 +329,5 @@ def finite_differences(model: nn.Module, coords: torch.Tensor, order: int = 2, h
 
 __all__ = [
     "METHODS", "all_partials", "derivative_features", "divergence", "finite_differences", "gradient", "hessian",
-    "laplacian", "partial_indices", "partial_names",
+    "laplacian", "partial_indices", "partial_names", "shift_index", "compose_jet",
 ]

@@ -11,6 +11,7 @@ from inrutils.data import load_image
 from inrutils.encodings import FourierFeatures
 from inrutils.fit import fit_image
 from inrutils.models import MLP, Siren
+from inrutils.derivatives import all_partials, partial_names
 
 GEN = torch.Generator().manual_seed(0)
 X = torch.rand(40, 2, generator=GEN, dtype=torch.float64) * 2 - 1
@@ -146,3 +147,33 @@ def test_siren_gradient_matches_the_images_sobel_gradient():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call(siren())
+
+
+def test_shift_index_gathers_the_partials_of_a_derivative():
+    from inrutils.derivatives import shift_index
+
+    idx = shift_index(2, 3, 1)  # columns: f, f_y, f_x; rows: their partials up to order 2, in the order-3 jet
+    names = partial_names(2, 3)
+    assert [names[i] for i in idx[:, 0]] == ["f", "f_y", "f_x", "f_yy", "f_yx", "f_xx"]
+    assert [names[i] for i in idx[:, 1]] == ["f_y", "f_yy", "f_yx", "f_yyy", "f_yyx", "f_yxx"]
+    assert [names[i] for i in idx[:, 2]] == ["f_x", "f_yx", "f_xx", "f_yyx", "f_yxx", "f_xxx"]
+    assert shift_index(2, 2, 0).flatten().tolist() == list(range(6))
+    with pytest.raises(ValueError, match="sub_order"):
+        shift_index(2, 2, 3)
+
+
+@pytest.mark.parametrize("act", ["tanh", "sin"])
+def test_compose_jet_equals_autograd_of_the_composition(act):
+    from inrutils.derivatives import compose_jet
+    from inrutils.insp import activation_derivatives
+
+    torch.manual_seed(0)
+    phi = Siren(2, 2, hidden=16, layers=2, w0=10).double()
+    x = torch.rand(40, 2, dtype=torch.float64) * 2 - 1
+    jet = all_partials(phi, x, 4)
+    got = compose_jet(jet, activation_derivatives(act, jet[0], 4), 2)
+    sigma = torch.nn.Tanh() if act == "tanh" else type("Sin", (torch.nn.Module,), {"forward": lambda s, v: torch.sin(v)})()
+    want = all_partials(torch.nn.Sequential(phi, sigma), x, 4, method="autograd")
+    assert (got - want).abs().max() <= 1e-10 * want.abs().max()
+    with pytest.raises(ValueError, match="derivatives of order 0..4"):
+        compose_jet(jet, activation_derivatives(act, jet[0], 2), 2)
