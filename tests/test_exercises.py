@@ -70,3 +70,34 @@ def test_insp_exercises(capsys):
         exercises.check_laplacian_from_hessian(lambda H: H.sum((-1, -2)))
     with pytest.raises(AssertionError, match="differ|shape"):
         exercises.check_insp_conv(lambda f, c: (f * c).sum(0))  # summed over the points, not the features
+
+
+def test_insp_convnet_exercises(capsys):
+    import copy
+
+    from inrutils.insp import activation_derivatives
+
+    def permute(model, perm, fix_next=True):
+        new = copy.deepcopy(model)
+        with torch.no_grad():
+            new.net[0].linear.weight.copy_(model.net[0].linear.weight[perm])
+            new.net[0].linear.bias.copy_(model.net[0].linear.bias[perm])
+            if fix_next:
+                new.net[1].linear.weight.copy_(model.net[1].linear.weight[:, perm])
+        return new
+
+    def tanh_jet(u, ux, uxx, drop=None):
+        d0, d1, d2 = activation_derivatives("tanh", u, 2)
+        return d0, d1 * ux, (0 if drop == "first" else d2 * ux**2) + (0 if drop == "second" else d1 * uxx)
+
+    exercises.check_permute_hidden(permute)
+    exercises.check_tanh_jet(tanh_jet)
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    with pytest.raises(AssertionError, match="columns are not"):
+        exercises.check_permute_hidden(lambda m, p: permute(m, p, fix_next=False))
+    with pytest.raises(AssertionError, match="weights did not change"):
+        exercises.check_permute_hidden(lambda m, p: copy.deepcopy(m))
+    with pytest.raises(AssertionError, match="misses tanh''"):
+        exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="first"))
+    with pytest.raises(AssertionError, match="second term"):
+        exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="second"))
