@@ -1,0 +1,174 @@
+"""LIIF: coordinate/cell conventions, the local ensemble's continuity, exact output sizes, checkpoints, errors."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from inrutils import liif
+from inrutils.coords import grid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny(**switches):
+    torch.manual_seed(0)
+    return liif.LIIF(channels=1, n_resblocks=1, n_feats=8, hidden=32, layers=3, **switches).eval()
+
+
+def test_query_shapes_and_nearest_code_offsets():
+    m = tiny(local_ensemble=False, feat_unfold=False, cell_decode=False)
+    seen = {}
+    m.decoder.register_forward_hook(lambda mod, inp, out: seen.update(inp=inp[0]))   # returns None: output kept
+    lr = torch.rand(1, 1, 4, 6)
+    feat = m.encode(lr)
+    coord = grid(4, 6)[None]                       # exactly the LR pixel centres
+    out = m.query(feat, coord)
+    assert out.shape == (1, 24, 1)
+    rel = seen["inp"][0, :, -2:]
+    assert rel.abs().max() < 1e-5                  # each centre decodes from its own code with zero offset
+    codes = seen["inp"][0, :, :-2]
+    assert torch.allclose(codes, feat[0].flatten(1).T, atol=1e-6)   # and that code is the pixel's own (row-major, (y, x))
+
+
+def test_local_ensemble_weights_sum_to_one_and_reproduce_a_constant_decoder():
+    m = tiny()
+    with torch.no_grad():                           # decoder = constant 0.3 (after the 0.5 offset/scale)
+        for layer in m.decoder:
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.zero_()
+        m.decoder[-1].bias.fill_((0.3 - 0.5) / 0.5)
+    out = liif.upsample(m, torch.rand(1, 5, 5), scale=3.3)
+    assert torch.allclose(out, torch.full_like(out, 0.3), atol=1e-5)
+
+
+def _boundary_jumps(model):
+    """Largest jump between neighbouring samples across LR code-cell borders vs inside cells, along one row."""
+    torch.manual_seed(1)
+    lr = torch.rand(1, 1, 8, 8)
+    n = 800
+    xs = torch.linspace(-0.99, 0.99, n)
+    coord = torch.stack([torch.full((n,), 0.1), xs], -1)[None]
+    cell = liif.cell_for(8 * 100, 8 * 100, n)[None]
+    with torch.no_grad():
+        v = model.query(model.encode(lr), coord, cell)[0, :, 0]
+    d = (v[1:] - v[:-1]).abs()
+    cell_index = ((xs + 1) / 2 * 8).floor()
+    crosses = cell_index[1:] != cell_index[:-1]
+    return float(d[crosses].max()), float(d[~crosses].median())
+
+
+def test_local_ensemble_removes_the_seams():
+    full = tiny()
+    nearest = tiny(local_ensemble=False)
+    nearest.load_state_dict(full.state_dict())      # same weights: the switch is the only difference
+    jump_e, typical_e = _boundary_jumps(full)
+    jump_n, typical_n = _boundary_jumps(nearest)
+    assert jump_n > 20 * typical_n                   # nearest code: a step at every cell border
+    assert jump_e < 5 * typical_e                    # local ensemble: continuous
+    assert jump_n > 5 * jump_e
+
+
+@pytest.mark.parametrize("scale, hw", [(2.37, (5, 7)), (1.0, (9, 4)), (0.5, (8, 8)), (30, (3, 2))])
+def test_upsample_size_is_exact_for_any_scale(scale, hw):
+    img = torch.rand(1, *hw)
+    out = liif.upsample(tiny(), img, scale=scale)
+    assert out.shape == (1, max(1, round(hw[0] * scale)), max(1, round(hw[1] * scale)))
+    assert out.min() >= 0 and out.max() <= 1
+    assert liif.upsample(tiny(), img, size=(11, 13)).shape == (1, 11, 13)
+    assert liif.upsample(tiny(), torch.rand(3, 4, 4), scale=2).shape == (3, 8, 8)   # per channel
+
+
+def test_chunking_does_not_change_the_output():
+    img = torch.rand(1, 6, 6)
+    m = tiny()
+    assert torch.allclose(liif.upsample(m, img, scale=3, chunk=50), liif.upsample(m, img, scale=3), atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(scale=0), "scale must be a finite real number > 0"),
+    (dict(scale=float("nan")), "scale must be a finite real number > 0"),
+    (dict(scale=-2), "scale must be a finite real number > 0"),
+    (dict(), "exactly one of scale"),
+    (dict(scale=2, size=8), "exactly one of scale"),
+    (dict(size=(0, 4)), "size must be"),
+])
+def test_upsample_bad_scale(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        liif.upsample(tiny(), torch.rand(1, 4, 4), **kwargs)
+
+
+def test_upsample_bad_image():
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        liif.upsample(tiny(), torch.rand(4, 4), scale=2)
+    with pytest.raises(ValueError, match=r"\[0, 1\].*255"):
+        liif.upsample(tiny(), torch.rand(1, 4, 4) * 255, scale=2)
+    with pytest.raises(ValueError, match="2 channels"):
+        liif.upsample(tiny(), torch.rand(2, 4, 4), scale=2)
+
+
+def test_checkpoint_roundtrip_and_switch_mismatch(tmp_path):
+    m = tiny(cell_decode=False)
+    liif.save(m, tmp_path / "m.pt", note="x")
+    back = liif.load(tmp_path / "m.pt")
+    img = torch.rand(1, 5, 5)
+    assert torch.equal(liif.upsample(back, img, scale=2), liif.upsample(m, img, scale=2))
+    assert back.checkpoint_meta == {"note": "x"}
+    with pytest.raises(ValueError, match="cell_decode: checkpoint False, wanted True"):
+        liif.load(tmp_path / "m.pt", cell_decode=True)
+    with pytest.raises(ValueError, match="local_ensemble: checkpoint True, wanted False"):
+        liif.load(tmp_path / "m.pt", model=tiny(local_ensemble=False, cell_decode=False))
+    with pytest.raises(ValueError, match="unknown LIIF setting"):
+        liif.load(tmp_path / "m.pt", colour=True)
+    with pytest.raises(FileNotFoundError, match="data/README"):
+        liif.load(tmp_path / "none.pt")
+    with pytest.raises(ValueError, match="unknown pretrained"):
+        liif.pretrained("gpu")
+
+
+def test_training_never_sees_held_out_images_and_batches_are_consistent():
+    with pytest.raises(ValueError, match="held out"):
+        liif.training_images(("brick", "camera"))
+    imgs = liif.training_images(("brick", "coins"))
+    g = torch.Generator().manual_seed(0)
+    b = liif.sample_batch(imgs, 3, 10, 20, generator=g)
+    assert b.lr.shape == (3, 1, 10, 10) and b.coord.shape == (3, 20, 2) and b.target.shape == (3, 20, 1)
+    assert b.coord.abs().max() < 1 and (b.cell > 0).all() and (b.cell <= 0.2 + 1e-6).all()
+    b2 = liif.sample_batch(imgs, 3, 10, 20, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(b.lr, b2.lr) and torch.equal(b.target, b2.target)   # seeded, reproducible
+
+
+def test_downscale_matches_the_course_bicubic_operator():
+    from inrutils.degrade import downsample
+
+    img = torch.rand(1, 24, 24)
+    assert torch.allclose(liif.downscale(img, (8, 8)), downsample(img, 3, "bicubic").clamp(0, 1), atol=1e-6)
+
+
+def test_train_script_runs_single_and_under_ddp(tmp_path):
+    """The training script on one process, and unchanged under torchrun with 2 gloo processes (in sync)."""
+    out = subprocess.run([sys.executable, "scripts/train_liif.py", "--preset", "smoke", "--out", str(tmp_path / "a.pt"),
+                          "--no-eval", "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert liif.load(tmp_path / "a.pt").checkpoint_meta["world_size"] == 1
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+                          "scripts/train_liif.py", "--preset", "smoke", "--out", str(tmp_path / "b.pt"), "--no-eval",
+                          "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sums = sorted(line.split()[-1] for line in out.stdout.splitlines() if "parameter checksum" in line)
+    assert len(sums) == 2 and sums[0] == sums[1], out.stdout          # DDP kept both replicas identical
+    assert liif.load(tmp_path / "b.pt").checkpoint_meta["world_size"] == 2
+
+
+@pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
+def test_shipped_checkpoint_beats_bicubic_on_a_held_out_image():
+    import torch.nn.functional as F
+
+    from inrutils.data import load_image
+
+    model = liif.pretrained("cpu")
+    hr = load_image("camera", 96, gray=True)
+    lr = liif.downscale(hr, (24, 24))
+    bic = F.interpolate(lr[None], size=(96, 96), mode="bicubic", align_corners=False)[0].clamp(0, 1)
+    assert liif.psnr_shaved(liif.upsample(model, lr, size=(96, 96)), hr, 4) > liif.psnr_shaved(bic, hr, 4)
