@@ -1,4 +1,4 @@
-"""Coordinate networks: a plain MLP (optionally behind an encoding) and SIREN.
+"""Coordinate networks: a plain MLP (optionally behind an encoding), SIREN, WIRE and MFN.
 
 Every model maps ``(N, in_dim)`` coordinates to ``(N, out_dim)`` values and carries a
 ``config`` dict of its constructor arguments, which :mod:`inrutils.checkpoints` stores
@@ -30,8 +30,8 @@ def _positive_int(owner: str, arg: str, val: object) -> int:
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable, by default) parameters of ``model``; buffers are not counted."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    """Number of real (trainable, by default) parameters of ``model``: a complex weight counts twice; no buffers."""
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 class MLP(nn.Module):
@@ -160,7 +160,111 @@ class Siren(nn.Module):
         return self.head(self.net(x))
 
 
-MODELS = {"MLP": MLP, "Siren": Siren}
+class GaborLayer(nn.Module):
+    """WIRE's complex Gabor wavelet layer: ``z = W x + b``, ``exp(i w0 z - |s0 z|^2)`` (complex output).
+
+    The first layer takes real coordinates (real weights), later ones complex activations
+    (complex weights). ``w0`` sets the oscillation frequency and ``s0`` the width of the Gaussian
+    window; both are fixed, as in the WIRE paper's image experiments.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, w0: float, s0: float, is_first: bool = False):
+        super().__init__()
+        self.w0, self.s0, self.is_first = float(w0), float(s0), is_first
+        self.linear = nn.Linear(in_dim, out_dim, dtype=torch.float32 if is_first else torch.cfloat)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.linear(x)
+        return torch.exp(1j * self.w0 * z - (self.s0 * z).abs().square())
+
+
+class Wire(nn.Module):
+    """WIRE (Saragadam et al., CVPR 2023): an MLP with complex Gabor wavelet activations; the output is the real part.
+
+    ``hidden`` is the width *in real numbers*: as in the reference code, the complex layers get
+    ``int(hidden / sqrt(2))`` units so that the parameter count is close to a real network of
+    width ``hidden``. ``layers`` Gabor layers (the first on the real coordinates), then a complex
+    linear head. Defaults ``w0 = 20``, ``s0 = 10`` are the paper's image settings.
+    """
+
+    def __init__(self, in_dim: int = 2, out_dim: int = 1, hidden: int = 256, layers: int = 3, w0: float = 20.0,
+                 s0: float = 10.0):
+        super().__init__()
+        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+            _positive_int("Wire", arg, val)
+        width = max(1, int(hidden / math.sqrt(2)))
+        body = [GaborLayer(in_dim, width, w0, s0, is_first=True)]
+        body += [GaborLayer(width, width, w0, s0) for _ in range(layers - 1)]
+        self.net = nn.Sequential(*body)
+        self.head = nn.Linear(width, out_dim, dtype=torch.cfloat)
+        self.config = {"in_dim": in_dim, "out_dim": out_dim, "hidden": hidden, "layers": layers, "w0": float(w0),
+                       "s0": float(s0)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.net(x)).real
+
+
+class MFN(nn.Module):
+    """Multiplicative filter network, FourierNet variant (Fathony et al., ICLR 2021).
+
+    ``z_1 = g_1(x)``, ``z_{k+1} = (W_k z_k + b_k) * g_{k+1}(x)``, output ``W z_K + b``, with sine
+    filters ``g_k(x) = sin(A_k x + phi_k)``: no activation between layers, the products of sines
+    build the frequencies. ``layers`` multiplicative layers (``layers + 1`` filters). Filter
+    weights are PyTorch's default init scaled by ``input_scale / sqrt(layers + 1)``, phases
+    ``U(-pi, pi)``; the linear layers ``U(-sqrt(weight_scale / hidden), +)``, as in the reference code.
+    """
+
+    def __init__(self, in_dim: int = 2, out_dim: int = 1, hidden: int = 256, layers: int = 3,
+                 input_scale: float = 256.0, weight_scale: float = 1.0):
+        super().__init__()
+        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+            _positive_int("MFN", arg, val)
+        self.filters = nn.ModuleList(nn.Linear(in_dim, hidden) for _ in range(layers + 1))
+        self.linears = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
+        self.head = nn.Linear(hidden, out_dim)
+        with torch.no_grad():
+            for f in self.filters:
+                f.weight.mul_(input_scale / math.sqrt(layers + 1))
+                f.bias.uniform_(-math.pi, math.pi)
+            bound = math.sqrt(weight_scale / hidden)
+            for lin in self.linears:
+                lin.weight.uniform_(-bound, bound)
+        self.config = {"in_dim": in_dim, "out_dim": out_dim, "hidden": hidden, "layers": layers,
+                       "input_scale": float(input_scale), "weight_scale": float(weight_scale)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = torch.sin(self.filters[0](x))
+        for f, lin in zip(self.filters[1:], self.linears):
+            z = lin(z) * torch.sin(f(x))
+        return self.head(z)
+
+
+def size_to_budget(build, budget: int, tol: float = 0.05, lo: int = 1, hi: int = 8192) -> nn.Module:
+    """The model ``build(width)`` whose parameter count is closest to ``budget`` (within ``tol``), by bisection on width.
+
+    ``build`` maps an integer width (e.g. ``hidden``) to a model whose size grows with it, e.g.
+    ``size_to_budget(lambda w: Siren(2, 3, hidden=w, layers=3), 172_000)``. Raises a ``ValueError``
+    when even ``build(lo)`` exceeds the budget (the architecture's fixed part is too large) or no
+    width lands within ``tol``.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be a positive number of parameters, got {budget!r}")
+    smallest = count_params(build(lo))
+    if smallest > budget * (1 + tol):
+        raise ValueError(f"budget={budget:,} is too small for this architecture: at width {lo} it already has "
+                         f"{smallest:,} parameters")
+    a, b = lo, hi
+    while b - a > 1:                                   # largest width with count <= budget
+        mid = (a + b) // 2
+        a, b = (mid, b) if count_params(build(mid)) <= budget else (a, mid)
+    best = min((build(w) for w in (a, a + 1)), key=lambda m: abs(count_params(m) - budget))
+    got = count_params(best)
+    if abs(got - budget) > tol * budget:
+        raise ValueError(f"no width gives {budget:,} parameters within {tol:.0%} (closest: {got:,}); widen [lo, hi]")
+    return best
+
+
+MODELS = {"MLP": MLP, "Siren": Siren, "Wire": Wire, "MFN": MFN}
 
 
 def from_config(kind: str, config: dict) -> nn.Module:

@@ -83,3 +83,35 @@ def test_from_config_rebuilds_same_architecture():
     assert count_params(clone) == count_params(net)
     with pytest.raises(ValueError, match="unknown model kind"):
         from_config("Transformer", {})
+
+
+def test_wire_and_mfn_shapes_params_and_fit():
+    from inrutils.data import load_image
+    from inrutils.fit import fit_image
+    from inrutils.models import MFN, Wire, count_params
+
+    x = torch.rand(10, 2) * 2 - 1
+    w = Wire(2, 3, hidden=32, layers=2)
+    assert w(x).shape == (10, 3) and not w(x).is_complex()
+    width = int(32 / 2**0.5)                                   # complex units: hidden / sqrt(2)
+    assert count_params(w) == (2 * width + width) + 2 * (width * width + width) + 2 * (width * 3 + 3)
+    m = MFN(2, 3, hidden=16, layers=2)
+    assert m(x).shape == (10, 3)
+    assert count_params(m) == 3 * (2 * 16 + 16) + 2 * (16 * 16 + 16) + (16 * 3 + 3)
+    img = load_image("camera", 24, gray=True)
+    for model, lr in ((Wire(2, 1, hidden=48, layers=2), 5e-3), (MFN(2, 1, hidden=48, layers=2), 1e-3)):
+        torch.manual_seed(0)
+        assert fit_image(model, img, steps=150, lr=lr, progress=False).final_psnr > 25, type(model).__name__
+
+
+def test_size_to_budget_within_5_percent_and_errors():
+    from inrutils.models import MFN, Siren, Wire, count_params, size_to_budget
+
+    for build in (lambda w: Siren(2, 3, hidden=w, layers=3), lambda w: Wire(2, 3, hidden=w, layers=3),
+                  lambda w: MFN(2, 3, hidden=w, layers=3), lambda w: MLP(2, 3, hidden=w, layers=4)):
+        for budget in (20_000, 172_000):
+            assert abs(count_params(size_to_budget(build, budget)) - budget) <= 0.05 * budget
+    with pytest.raises(ValueError, match="too small for this architecture"):
+        size_to_budget(lambda w: Siren(2, 3, hidden=w + 100, layers=3), 500)
+    with pytest.raises(ValueError, match="positive number of parameters"):
+        size_to_budget(lambda w: Siren(2, 3, hidden=w), 0)
