@@ -26,13 +26,16 @@ from torch.func import jvp
 from .coords import grid
 
 
-def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = None,
+def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = None, offset: float = 0.0,
                   device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The positional-encoding field on an ``h x w`` pixel-centre grid: ``(4 * n_freq, h, w)``.
 
     Channels: for ``y`` then ``x``, for ``i = 0..n_freq-1``: ``sin(2^i pi t)``, ``cos(2^i pi t)``.
     ``derivative=0`` (``d/dy``) or ``1`` (``d/dx``) returns the field's derivative instead
     (``2^i pi cos``, ``-2^i pi sin`` in that dimension's channels, zero in the other's).
+    ``offset`` is the paper's ``gamma`` for sequences (Eq. 8): frame ``t`` of a video gets the
+    encoding plus a scalar ``gamma_t`` (the reference code spaces ``gamma`` evenly in [0, 0.1]),
+    so one network represents all frames and frames in between are a ``gamma`` in between.
     """
     for arg, v in (("h", h), ("w", w), ("n_freq", n_freq)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -52,7 +55,62 @@ def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = Non
         else:
             pair = (torch.zeros_like(t), torch.zeros_like(t))
         chans.append(torch.stack(pair, dim=1).reshape(2 * n_freq, h, w))  # sin_0, cos_0, sin_1, cos_1, ...
-    return torch.cat(chans)
+    out = torch.cat(chans)
+    return out + offset if derivative is None and offset else out
+
+
+class ContinuousConv2d(nn.Module):
+    """A convolution whose kernel is a continuous function: ``(K f)(x) = int k(x - y) f(y) dy``.
+
+    ``k`` is a small sine MLP of the offset ``x - y`` (in the [-1, 1] frame) with
+    ``in_channels * out_channels`` outputs, supported on ``support`` pixels of a reference
+    ``base_size`` grid. On an ``h x w`` grid the integral is discretised at that grid's spacing:
+    every offset inside the support is a tap, weighted by the pixel area relative to the
+    reference's. So the same operator runs at any resolution (on the reference grid it is an
+    ordinary ``support x support`` convolution), which is what lets O-INR render at other sizes.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, base_size: tuple[int, int], support: int = 3,
+                 hidden: int = 16, w0: float = 2.0):
+        super().__init__()
+        if isinstance(support, bool) or not isinstance(support, int) or support < 1 or support % 2 == 0:
+            raise ValueError(f"support must be a positive odd number of reference pixels, got {support!r}")
+        self.in_channels, self.out_channels, self.support, self.w0 = in_channels, out_channels, support, float(w0)
+        self.base_size = (int(base_size[0]), int(base_size[1]))
+        self.l1, self.l2 = nn.Linear(2, hidden), nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, in_channels * out_channels)
+        with torch.no_grad():   # SIREN-style init of the kernel network; output scaled like a conv's fan-in init
+            self.l1.weight.uniform_(-1 / 2, 1 / 2)
+            bound = math.sqrt(6 / hidden) / self.w0
+            self.l2.weight.uniform_(-bound, bound)
+            self.out.weight.uniform_(-1, 1).mul_(math.sqrt(3 / (in_channels * support * support)) / math.sqrt(hidden / 3))
+            self.out.bias.zero_()
+
+    def kernel(self, h: int, w: int) -> torch.Tensor:
+        """The discretised kernel for an ``h x w`` grid: ``(out, in, kh, kw)``, odd sizes.
+
+        Taps sit at multiples of the grid spacing; each stands for one pixel cell, weighted by the
+        part of that cell inside the support (so the support's area is covered exactly at any
+        spacing) times the cell's area relative to a reference pixel.
+        """
+        dev = self.l1.weight.device
+        axes, weights = [], []
+        for base, n in zip(self.base_size, (h, w)):
+            radius, s = self.support / base, 2.0 / n                     # half-width of the support, spacing
+            taps = int(math.floor(radius / s + 0.5 - 1e-9))
+            o = torch.arange(-taps, taps + 1, device=dev, dtype=torch.float32) * s
+            overlap = (torch.minimum(o + s / 2, torch.tensor(radius)) - torch.maximum(o - s / 2, torch.tensor(-radius)))
+            axes.append(o)
+            weights.append(overlap.clamp_min(0) / (2.0 / base))             # in units of reference pixels
+        off = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)         # (kh, kw, 2) offsets in [-1, 1] units
+        rel = off / torch.tensor([self.support / b for b in self.base_size], device=dev)   # in [-1, 1] over the support
+        z = torch.sin(self.w0 * self.l1(rel))
+        z = torch.sin(self.w0 * self.l2(z))
+        k = self.out(z) * (weights[0][:, None] * weights[1][None, :])[..., None]   # quadrature weights
+        return k.permute(2, 0, 1).reshape(self.out_channels, self.in_channels, len(axes[0]), len(axes[1]))
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return nn.functional.conv2d(f, self.kernel(f.shape[-2], f.shape[-1]), padding="same")
 
 
 class OINR(nn.Module):
@@ -63,7 +121,8 @@ class OINR(nn.Module):
     """
 
     def __init__(self, out_channels: int = 1, n_freq: int = 10, widths: Sequence[int] = (64, 128, 128, 64),
-                 kernel_size: int = 3):
+                 kernel_size: int = 3, continuous: bool = False, base_size: tuple[int, int] | None = None,
+                 kernel_hidden: int = 16):
         super().__init__()
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
@@ -72,9 +131,17 @@ class OINR(nn.Module):
             raise ValueError(f"widths must be positive integers, got {widths}")
         self.n_freq, self.out_channels = n_freq, out_channels
         chans = [4 * n_freq, *widths, out_channels]
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, kernel_size, padding="same", bias=False)
-                                   for a, b in zip(chans[:-1], chans[1:]))
-        self.config = {"out_channels": out_channels, "n_freq": n_freq, "widths": list(widths), "kernel_size": kernel_size}
+        if continuous:
+            if base_size is None:
+                raise ValueError("continuous=True needs base_size=(H, W), the grid on which the kernel spans kernel_size pixels")
+            self.convs = nn.ModuleList(ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden)
+                                       for a, b in zip(chans[:-1], chans[1:]))
+        else:
+            self.convs = nn.ModuleList(nn.Conv2d(a, b, kernel_size, padding="same", bias=False)
+                                       for a, b in zip(chans[:-1], chans[1:]))
+        self.config = {"out_channels": out_channels, "n_freq": n_freq, "widths": list(widths), "kernel_size": kernel_size,
+                       "continuous": continuous, "base_size": None if base_size is None else list(base_size),
+                       "kernel_hidden": kernel_hidden}
 
     def forward(self, enc: torch.Tensor) -> torch.Tensor:
         if enc.ndim != 4 or enc.shape[1] != 4 * self.n_freq:
@@ -84,11 +151,15 @@ class OINR(nn.Module):
             x = torch.sin(conv(x))
         return self.convs[-1](x)
 
-    def render(self, h: int, w: int | None = None) -> torch.Tensor:
-        """The signal on an ``h x w`` grid: ``(out_channels, h, w)``."""
+    def render(self, h: int, w: int | None = None, offset: float = 0.0) -> torch.Tensor:
+        """The signal on an ``h x w`` grid (``offset``: the sequence parameter gamma): ``(out_channels, h, w)``.
+
+        Another size than the training grid is meaningful for the continuous version only (a
+        discrete 3x3 kernel spans fewer physical pixels on a finer grid).
+        """
         w = h if w is None else w
         p = next(self.parameters())
-        return self(encoding_grid(h, w, self.n_freq, device=p.device, dtype=p.dtype)[None])[0]
+        return self(encoding_grid(h, w, self.n_freq, offset=offset, device=p.device, dtype=p.dtype)[None])[0]
 
     def derivative(self, h: int, w: int | None = None, dim: int = 1) -> torch.Tensor:
         """``d signal / d (y, x)[dim]`` on an ``h x w`` grid, by pushing the encoding's derivative through the network.
@@ -105,4 +176,4 @@ class OINR(nn.Module):
         return d[0]
 
 
-__all__ = ["encoding_grid", "OINR"]
+__all__ = ["encoding_grid", "ContinuousConv2d", "OINR"]

@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from inrutils import oinr
 from inrutils.coords import grid
@@ -77,3 +78,33 @@ def test_oinr_fits_an_image_and_bad_input():
         oinr.OINR(n_freq=5)(torch.zeros(1, 3, 8, 8))
     with pytest.raises(ValueError, match="derivative must be"):
         oinr.encoding_grid(4, 4, derivative=2)
+
+
+def test_continuous_conv_is_one_operator_at_every_resolution():
+    """The same continuous kernel discretised at 32, 64, 128 pixels: outputs on a smooth field converge."""
+    torch.manual_seed(0)
+    conv = oinr.ContinuousConv2d(1, 2, base_size=(32, 32), support=3)
+    assert conv.kernel(32, 32).shape == (2, 1, 3, 3)                 # on the reference grid: a plain 3x3 conv
+    assert conv.kernel(96, 96).shape == (2, 1, 9, 9)
+
+    def at_coarse_centres(n):   # the output on an n-grid, averaged back to the 32-grid's cells (interior only)
+        g = grid(n, n).view(n, n, 2)
+        f = (torch.sin(2 * g[..., 0] + 1) * torch.cos(3 * g[..., 1]))[None, None]
+        with torch.no_grad():
+            return F.avg_pool2d(conv(f), n // 32)[..., 3:-3, 3:-3]
+
+    fine = at_coarse_centres(128)
+    err32 = float((at_coarse_centres(32) - fine).abs().max())
+    err64 = float((at_coarse_centres(64) - fine).abs().max())
+    assert err64 < err32 / 2                                          # refining the grid converges
+    assert err32 < 0.15 * float(fine.abs().max())                     # and the reference grid is already close
+
+
+def test_offset_gamma_shifts_every_channel_and_bad_input():
+    a = oinr.encoding_grid(4, 4, 2)
+    assert torch.allclose(oinr.encoding_grid(4, 4, 2, offset=0.05), a + 0.05)
+    assert torch.equal(oinr.encoding_grid(4, 4, 2, derivative=1, offset=0.05), oinr.encoding_grid(4, 4, 2, derivative=1))
+    with pytest.raises(ValueError, match="base_size"):
+        oinr.OINR(continuous=True)
+    with pytest.raises(ValueError, match="odd number"):
+        oinr.ContinuousConv2d(1, 1, (8, 8), support=2)
