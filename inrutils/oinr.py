@@ -176,4 +176,26 @@ class OINR(nn.Module):
         return d[0]
 
 
-__all__ = ["encoding_grid", "ContinuousConv2d", "OINR"]
+class OnGrid(nn.Module):
+    """An O-INR seen as a coordinate model on one fixed ``h x w`` grid, so the course's ``fit``/``fit_image`` train it.
+
+    ``forward(coords)`` must receive exactly ``grid(h, w)`` (all pixel centres, row-major, as
+    ``fit_image`` passes them) and returns the O-INR's output as ``(h * w, C)`` samples. An O-INR
+    maps the whole encoding field at once, so it has no per-point evaluation: other coordinates
+    raise an error instead of being silently ignored.
+    """
+
+    def __init__(self, net: OINR, h: int, w: int, offset: float = 0.0):
+        super().__init__()
+        self.net, self.h, self.w, self.offset = net, h, w, offset
+        self.register_buffer("coords", grid(h, w), persistent=False)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        if coords.shape != self.coords.shape or not torch.allclose(coords, self.coords.to(coords.dtype)):
+            raise ValueError(f"an O-INR is evaluated on its whole {self.h}x{self.w} grid at once: pass grid({self.h}, "
+                             f"{self.w}) (full batch), got coordinates of shape {tuple(coords.shape)}")
+        out = self.net.render(self.h, self.w, offset=self.offset)
+        return out.reshape(out.shape[0], -1).T
+
+
+__all__ = ["encoding_grid", "ContinuousConv2d", "OINR", "OnGrid"]

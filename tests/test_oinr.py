@@ -108,3 +108,16 @@ def test_offset_gamma_shifts_every_channel_and_bad_input():
         oinr.OINR(continuous=True)
     with pytest.raises(ValueError, match="odd number"):
         oinr.ContinuousConv2d(1, 1, (8, 8), support=2)
+
+
+def test_on_grid_lets_fit_image_train_an_oinr():
+    from inrutils.data import load_image
+    from inrutils.fit import fit_image
+
+    img = load_image("camera", 24, gray=True)
+    torch.manual_seed(0)
+    net = oinr.OINR(1, n_freq=4, widths=(16, 16))
+    hist = fit_image(oinr.OnGrid(net, 24, 24), img, steps=100, lr=3e-3, progress=False)
+    assert hist.psnr[-1] > hist.psnr[0] + 5
+    with pytest.raises(ValueError, match="whole 24x24 grid"):
+        oinr.OnGrid(net, 24, 24)(grid(24, 24)[:100])
