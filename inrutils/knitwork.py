@@ -1,0 +1,312 @@
+"""Neural Knitworks (Czerkawski et al., 2021): a patch-based INR with cross-patch consistency and a patch GAN.
+
+A coordinate network predicts, at each pixel ``p``, not one value but a multi-scale stack of
+``3 x 3`` patches centred on ``p``: scale 0 is the image itself, scale ``k`` a Gaussian-filtered
+copy (sigma ``2^(k-1)`` pixels, :func:`scale_sigmas`) sampled with a dilation of ``2^k`` pixels,
+so larger scales see a wider neighbourhood at the same cost. Because neighbouring
+patches overlap, the predictions must agree with each other (**cross-patch consistency**), a
+small **Reconstructor** turns a patch stack back into a pixel, and a patch **Discriminator**
+judges whether predicted patches look like real patches from the visible image: internal
+image statistics as a prior, which fills holes and removes noise.
+
+Losses (each its own function, weights as arguments of :func:`generator_loss`):
+``recon`` (masked MSE, predicted vs observed patches) + ``alpha * xpatch`` + ``beta * pixel``
+(L1 through the Reconstructor) + ``gamma * adversarial`` (BCE, one-sided label smoothing 0.1).
+
+Shapes: images ``(C, H, W)`` in [0, 1]; a patch stack per pixel is ``(S, C, 3, 3)``; ``P``
+pixels' stacks are ``(P, S, C, 3, 3)``; flattened for the networks as ``(P, S * C * 9)``.
+Coordinates follow :func:`inrutils.coords.grid`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .coords import grid
+from .degrade import blur, check_image, check_mask, gaussian_kernel
+from .encodings import FourierFeatures
+
+# ---------------------------------------------------------------------------------------------
+# Patches
+# ---------------------------------------------------------------------------------------------
+
+
+def scale_sigmas(n_scales: int) -> list[float]:
+    """Gaussian sigma (pixels) of the filtered copy used at each scale: 0 (the image), then ``2^(k-1)``."""
+    return [0.0] + [float(2 ** (k - 1)) for k in range(1, n_scales)]
+
+
+def image_pyramid(img: torch.Tensor, n_scales: int) -> list[torch.Tensor]:
+    """The image and its Gaussian-filtered copies (reflect padding), one per scale; each ``(C, H, W)``."""
+    out = []
+    for s in scale_sigmas(n_scales):
+        if s == 0:
+            out.append(img)
+        else:
+            size = 2 * math.ceil(3 * s) + 1
+            out.append(blur(img, gaussian_kernel(size, s), padding="reflect"))
+    return out
+
+
+def extract_patches(img: torch.Tensor, n_scales: int = 1) -> torch.Tensor:
+    """All multi-scale ``3 x 3`` patches of ``img`` ``(C, H, W)``: ``(H * W, S, C, 3, 3)``, row-major pixels.
+
+    Scale ``k`` samples its filtered copy at offsets ``{-d, 0, d}`` with ``d = 2^k`` around each
+    pixel (replicate padding at the borders). Built with ``F.unfold`` (dilation ``d``).
+    """
+    check_image(img)
+    c, h, w = img.shape
+    stacks = []
+    for k, layer in enumerate(image_pyramid(img, n_scales)):
+        d = 2**k
+        padded = F.pad(layer[None], (d, d, d, d), mode="replicate")
+        cols = F.unfold(padded, 3, dilation=d)                                # (1, C * 9, H * W)
+        stacks.append(cols[0].T.reshape(h * w, c, 3, 3))
+    return torch.stack(stacks, dim=1)
+
+
+def patch_mask(mask: torch.Tensor, n_scales: int = 1) -> torch.Tensor:
+    """Per patch element, whether it is observed: the mask ``(1, H, W)`` cut like :func:`extract_patches` ``(H*W, S, 1, 3, 3)``.
+
+    At scales above 0 an element is counted observed when the mask is fully observed within its
+    filter's reach (an eroded mask), since the filtered value mixes in hidden pixels otherwise.
+    """
+    m = mask.float()
+    layers = []
+    for s in scale_sigmas(n_scales):
+        if s == 0:
+            layers.append(m)
+        else:
+            r = math.ceil(2 * s)
+            layers.append(-F.max_pool2d(-m[None], 2 * r + 1, stride=1, padding=r)[0])   # erosion
+    out = []
+    h, w = m.shape[1:]
+    for k, layer in enumerate(layers):
+        d = 2**k
+        padded = F.pad(layer[None], (d, d, d, d), mode="replicate")
+        out.append(F.unfold(padded, 3, dilation=d)[0].T.reshape(h * w, 1, 3, 3))
+    return torch.stack(out, dim=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks
+# ---------------------------------------------------------------------------------------------
+
+
+class PatchMLP(nn.Module):
+    """Coordinates ``(N, 2)`` -> patch stacks ``(N, S, C, 3, 3)``: Gaussian Fourier features, then ReLU layers.
+
+    The paper's generator: 4 ReLU layers of 256 behind Gaussian Fourier features.
+    """
+
+    def __init__(self, channels: int = 3, n_scales: int = 2, hidden: int = 256, layers: int = 4,
+                 n_features: int = 256, sigma: float = 10.0):
+        super().__init__()
+        self.channels, self.n_scales = channels, n_scales
+        self.encoding = FourierFeatures(2, n_features, sigma)
+        widths = [self.encoding.out_dim] + [hidden] * layers
+        body: list[nn.Module] = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            body += [nn.Linear(a, b), nn.ReLU()]
+        body.append(nn.Linear(widths[-1], n_scales * channels * 9))
+        self.net = nn.Sequential(*body)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        return self.net(self.encoding(coords)).view(-1, self.n_scales, self.channels, 3, 3)
+
+
+class Reconstructor(nn.Module):
+    """A patch stack ``(N, S, C, 3, 3)`` -> the pixel at its centre ``(N, C)``: a small ReLU MLP."""
+
+    def __init__(self, channels: int = 3, n_scales: int = 2, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_scales * channels * 9, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                 nn.ReLU(), nn.Linear(hidden, channels))
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        return self.net(patches.flatten(1))
+
+
+class Discriminator(nn.Module):
+    """A patch stack ``(N, S, C, 3, 3)`` -> a real/fake logit ``(N,)``: 3 LeakyReLU(0.2) layers, then linear."""
+
+    def __init__(self, channels: int = 3, n_scales: int = 2, hidden: int = 128):
+        super().__init__()
+        d = n_scales * channels * 9
+        self.net = nn.Sequential(nn.Linear(d, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+                                 nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        return self.net(patches.flatten(1))[:, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------------
+
+
+def recon_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Masked MSE between predicted and observed patch stacks (``mask`` broadcast over channels)."""
+    m = mask.expand_as(pred)
+    return ((pred - target).pow(2) * m).sum() / m.sum().clamp_min(1)
+
+
+def neighbour_index(h: int, w: int, device=None) -> torch.Tensor:
+    """``(H * W, 3, 3)`` row-major index of the pixel at each 3x3 offset (clamped at the borders)."""
+    ys = torch.arange(h, device=device)[:, None, None, None] + torch.arange(-1, 2, device=device)[None, None, :, None]
+    xs = torch.arange(w, device=device)[None, :, None, None] + torch.arange(-1, 2, device=device)[None, None, None, :]
+    return (ys.clamp(0, h - 1) * w + xs.clamp(0, w - 1)).reshape(h * w, 3, 3)
+
+
+def xpatch_loss(pred: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Cross-patch consistency on a full ``h x w`` grid of predictions ``(H * W, S, C, 3, 3)`` (scale 0).
+
+    Element ``(i, j)`` of the patch at pixel ``p`` covers the pixel ``p + (i - 1, j - 1)``; it must
+    equal the *centre* that the network predicts at that pixel: mean squared difference. Zero for
+    patches cut from any real image (with replicate borders, as :func:`extract_patches` cuts them).
+    """
+    if pred.shape[0] != h * w:
+        raise ValueError(f"xpatch_loss needs the predictions on the whole {h}x{w} grid, got {pred.shape[0]} patches")
+    centres = pred[:, 0, :, 1, 1]                                     # (H * W, C)
+    idx = neighbour_index(h, w, pred.device)
+    neigh = centres[idx].permute(0, 3, 1, 2)                          # (H * W, C, 3, 3)
+    return (pred[:, 0] - neigh).pow(2).mean()
+
+
+def pixel_loss(reconstructor: nn.Module, pred: torch.Tensor, target_pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """L1 between ``reconstructor(pred)`` and the observed pixels ``(N, C)``, over observed ones (``mask`` ``(N, 1)``)."""
+    m = mask.expand_as(target_pixels)
+    return ((reconstructor(pred) - target_pixels).abs() * m).sum() / m.sum().clamp_min(1)
+
+
+def adversarial_loss(logits: torch.Tensor, real: bool, smoothing: float = 0.1) -> torch.Tensor:
+    """BCE with one-sided label smoothing: real targets are ``1 - smoothing``, fake targets stay 0."""
+    target = torch.full_like(logits, 1.0 - smoothing if real else 0.0)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class KnitworkHistory:
+    step: list[int] = field(default_factory=list)
+    recon: list[float] = field(default_factory=list)
+    xpatch: list[float] = field(default_factory=list)
+    pixel: list[float] = field(default_factory=list)
+    adv: list[float] = field(default_factory=list)
+    disc: list[float] = field(default_factory=list)
+    psnr: list[float] = field(default_factory=list)
+
+
+class DivergedError(FloatingPointError):
+    """A loss became NaN/inf during Knitwork training."""
+
+
+class Knitwork(nn.Module):
+    """The three networks of a Knitwork, for one image; :meth:`render` gives the restored image."""
+
+    def __init__(self, channels: int = 3, n_scales: int = 2, hidden: int = 256, layers: int = 4, n_features: int = 256,
+                 sigma: float = 10.0, disc_hidden: int = 128, recon_hidden: int = 64):
+        super().__init__()
+        self.generator = PatchMLP(channels, n_scales, hidden, layers, n_features, sigma)
+        self.reconstructor = Reconstructor(channels, n_scales, recon_hidden)
+        self.discriminator = Discriminator(channels, n_scales, disc_hidden)
+        self.channels, self.n_scales = channels, n_scales
+
+    @torch.no_grad()
+    def render(self, h: int, w: int, use_reconstructor: bool = True) -> torch.Tensor:
+        """The image on an ``h x w`` grid: the Reconstructor's pixels (or the patches' centres); ``(C, h, w)``."""
+        pred = self.generator(grid(h, w, device=next(self.parameters()).device))
+        pix = self.reconstructor(pred) if use_reconstructor else pred[:, 0, :, 1, 1]
+        return pix.T.reshape(self.channels, h, w).clamp(0, 1).cpu()
+
+
+def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = None, steps: int = 1000,
+          lr: float = 1e-3, alpha: float = 1.0, beta: float = 1.0, gamma: float = 0.05, smoothing: float = 0.1,
+          batch: int | None = None, reference: torch.Tensor | None = None, seed: int = 0, eval_every: int = 50,
+          progress: bool = False) -> KnitworkHistory:
+    """Train a Knitwork on ``observed`` ``(C, H, W)`` with ``mask`` ``(1, H, W)`` (1 = observed; default all).
+
+    Each step: a generator step on ``recon + alpha * xpatch + beta * pixel + gamma * adversarial``
+    (the adversarial term asks the discriminator to call predicted patches real), then, when
+    ``gamma > 0``, a discriminator step (real: fully observed patches of the image; fake: the
+    predicted patches, detached). ``batch`` pixels per step for recon/pixel/adversarial terms
+    (all when ``None``); the consistency term always uses the whole grid. Seeded; a NaN/inf
+    loss raises :class:`DivergedError` naming the loss.
+    """
+    check_image(observed)
+    c, h, w = observed.shape
+    if mask is None:
+        mask = torch.ones(1, h, w)
+    check_mask(mask, (c, h, w))
+    mask = mask[:1]
+    if c != model.channels:
+        raise ValueError(f"observed has {c} channels; this Knitwork was built for {model.channels}")
+    for name, v in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be a finite weight >= 0, got {v!r}")
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must lie in [0, 1), got {smoothing!r}")
+    dev = next(model.parameters()).device
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    s = model.n_scales
+    target = extract_patches(observed, s).to(dev)                      # (P, S, C, 3, 3)
+    pmask = patch_mask(mask, s).to(dev)                                # (P, S, 1, 3, 3)
+    pixels = observed.reshape(c, -1).T.to(dev)
+    pix_mask = mask.reshape(1, -1).T.float().to(dev)
+    real_pool = target[pmask.flatten(1).all(1)]                        # fully observed patch stacks
+    if gamma > 0 and len(real_pool) == 0:
+        raise ValueError("no fully observed patch to show the discriminator: the mask hides too much (or set gamma=0)")
+    coords = grid(h, w, device=dev)
+    opt_g = torch.optim.Adam(list(model.generator.parameters()) + list(model.reconstructor.parameters()), lr=lr)
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    hist = KnitworkHistory()
+    n = h * w
+    from tqdm.auto import tqdm
+
+    for step in tqdm(range(1, steps + 1), desc="knitwork", disable=not progress):
+        pred = model.generator(coords)
+        idx = torch.randperm(n, generator=gen)[:batch].to(dev) if batch else torch.arange(n, device=dev)
+        l_rec = recon_loss(pred[idx], target[idx], pmask[idx])
+        l_x = xpatch_loss(pred, h, w) if alpha > 0 else pred.new_zeros(())
+        l_pix = pixel_loss(model.reconstructor, pred[idx], pixels[idx], pix_mask[idx]) if beta > 0 else pred.new_zeros(())
+        l_adv = adversarial_loss(model.discriminator(pred[idx]), real=True, smoothing=0.0) if gamma > 0 else pred.new_zeros(())
+        total = l_rec + alpha * l_x + beta * l_pix + gamma * l_adv
+        for name, v in (("reconstruction", l_rec), ("cross-patch", l_x), ("pixel", l_pix), ("adversarial", l_adv)):
+            if not torch.isfinite(v):
+                raise DivergedError(f"step {step}: the {name} loss became {v.item()}; lower lr (now {lr}) or gamma")
+        opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        opt_g.step()
+        l_d = pred.new_zeros(())
+        if gamma > 0:
+            ridx = torch.randint(len(real_pool), (len(idx),), generator=gen).to(dev)
+            l_d = 0.5 * (adversarial_loss(model.discriminator(real_pool[ridx]), True, smoothing)
+                         + adversarial_loss(model.discriminator(pred[idx].detach()), False))
+            if not torch.isfinite(l_d):
+                raise DivergedError(f"step {step}: the discriminator loss became {l_d.item()}; lower lr (now {lr}) "
+                                    "or gamma, or raise smoothing")
+            opt_d.zero_grad(set_to_none=True)
+            l_d.backward()
+            opt_d.step()
+        if step % eval_every == 0 or step == steps:
+            hist.step.append(step)
+            for lst, v in ((hist.recon, l_rec), (hist.xpatch, l_x), (hist.pixel, l_pix), (hist.adv, l_adv), (hist.disc, l_d)):
+                lst.append(float(v.detach()))
+            if reference is not None:
+                out = model.render(h, w)
+                hist.psnr.append(10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12)))
+    return hist
+
+
+__all__ = ["scale_sigmas", "image_pyramid", "extract_patches", "patch_mask", "PatchMLP", "Reconstructor",
+           "Discriminator", "recon_loss", "neighbour_index", "xpatch_loss", "pixel_loss", "adversarial_loss",
+           "Knitwork", "KnitworkHistory", "DivergedError", "train"]
