@@ -307,6 +307,44 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
     return hist
 
 
+class DeepLinearKernel(nn.Module):
+    """A blur kernel as a product of linear convolutions (no nonlinearity), as in KernelGAN / the Knitwork's blind SR.
+
+    ``sizes`` are the layers' kernel sizes (odd); the effective kernel has size ``sum(sizes) - len(sizes) + 1``.
+    Over-parameterising a linear map this way makes gradient descent prefer simple kernels.
+    :meth:`kernel` returns it normalised to sum to 1; :meth:`forward` blurs a ``(C, H, W)`` image
+    with it (reflect padding) and keeps every ``factor``-th pixel, starting at the cell centres.
+    """
+
+    def __init__(self, factor: int = 2, sizes: tuple[int, ...] = (7, 5, 3, 1), width: int = 16):
+        super().__init__()
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError(f"factor must be a positive integer, got {factor!r}")
+        if any(k % 2 == 0 for k in sizes):
+            raise ValueError(f"kernel sizes must be odd, got {sizes}")
+        chans = [1] + [width] * (len(sizes) - 1) + [1]
+        self.layers = nn.ModuleList(nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes))
+        self.factor, self.size = factor, sum(sizes) - len(sizes) + 1
+
+    def kernel(self) -> torch.Tensor:
+        """The effective ``(size, size)`` kernel (the layers applied to a centred delta), normalised to sum 1."""
+        delta = torch.zeros(1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device)
+        delta[..., self.size - 1, self.size - 1] = 1.0
+        k = delta
+        for layer in self.layers:
+            k = layer(k)
+        k = k[0, 0].flip(0, 1)     # correlation layers applied to a delta give the flipped kernel
+        return k / k.sum()
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        k = self.kernel()
+        r = self.size // 2
+        x = F.pad(img[:, None], (r, r, r, r), mode="reflect")
+        out = F.conv2d(x, k.flip(0, 1)[None, None])[:, 0]   # true convolution with k
+        f = self.factor
+        return out[:, f // 2 :: f, f // 2 :: f]
+
+
 __all__ = ["scale_sigmas", "image_pyramid", "extract_patches", "patch_mask", "PatchMLP", "Reconstructor",
            "Discriminator", "recon_loss", "neighbour_index", "xpatch_loss", "pixel_loss", "adversarial_loss",
-           "Knitwork", "KnitworkHistory", "DivergedError", "train"]
+           "Knitwork", "KnitworkHistory", "DivergedError", "train", "DeepLinearKernel"]

@@ -94,3 +94,17 @@ def test_bad_input():
         K.train(small(), torch.rand(3, 12, 12), steps=1)
     with pytest.raises(ValueError):
         box_mask(12, 12, 1.5)                                    # a hole larger than the image
+
+
+def test_deep_linear_kernel_is_the_composed_convolution():
+    from inrutils.degrade import blur
+
+    torch.manual_seed(0)
+    dk = K.DeepLinearKernel(factor=2, sizes=(5, 3, 1), width=4)
+    k = dk.kernel()
+    assert k.shape == (7, 7) and torch.isclose(k.sum(), torch.tensor(1.0))
+    img = torch.rand(1, 20, 20)
+    direct = blur(img, k.detach(), padding="reflect")[:, 1::2, 1::2]
+    assert torch.allclose(dk(img), direct, atol=1e-5)
+    with pytest.raises(ValueError, match="odd"):
+        K.DeepLinearKernel(sizes=(4, 3))
