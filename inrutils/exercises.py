@@ -15,6 +15,7 @@ from .coords import grid
 from .degrade import downsample, random_mask
 from .encodings import fourier_features
 from .insp import activation_derivatives
+from .knitwork import adversarial_loss, xpatch_loss
 from .linr import masked_mse
 from .models import Siren, siren_init_bound
 
@@ -204,3 +205,87 @@ def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tupl
             raise AssertionError(f"{name} differs by up to {(g - w).abs().max():.3g}; tanh' = 1 - tanh^2, "
                                  "tanh'' = -2 tanh (1 - tanh^2)")
     _passed("the jet of tanh(u): Faa di Bruno at order 2")
+
+
+def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """``fn(rel)`` must turn the offsets ``(4, 2)`` of a query to its four codes into LIIF's blending weights ``(4,)``.
+
+    Codes in the order (up-left, up-right, down-left, down-right); each weight is the area of the rectangle
+    spanned by the query and the *diagonally opposite* code, divided by the sum of the four areas.
+    """
+    gen = torch.Generator().manual_seed(8)
+    for _ in range(5):
+        t = torch.rand(2, generator=gen) * 2                  # the query inside the square of the four codes
+        codes = torch.tensor([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 2.0]])
+        rel = t - codes
+        got = _as_tensor("your weights", fn(rel)).reshape(-1)
+        areas = (rel[:, 0] * rel[:, 1]).abs()
+        want = areas.flip(0) / areas.sum()
+        if got.numel() != 4:
+            raise AssertionError(f"return one weight per code, shape (4,), got {tuple(got.shape)}")
+        if torch.allclose(got, areas / areas.sum(), atol=1e-5):
+            raise AssertionError("each code is weighted by its *own* rectangle: the nearest code then gets the smallest "
+                                 "weight; use the diagonally opposite code's area (reverse the list of areas)")
+        if not torch.allclose(got.sum(), torch.tensor(1.0), atol=1e-5):
+            raise AssertionError(f"the weights should sum to 1 (divide by the total area), got {float(got.sum()):.4f}")
+        if not torch.allclose(got, want, atol=1e-5):
+            raise AssertionError(f"weights differ from the opposite-area rule by up to {(got - want).abs().max():.3g}")
+    _passed("local-ensemble weights: opposite areas, normalised")
+
+
+def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
+    """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1] frame, ``(y, x)``."""
+    for h, w in [(64, 64), (120, 90), (7, 300)]:
+        got = _as_tensor("your cell", fn(h, w)).reshape(-1).double()
+        want = torch.tensor([2.0 / h, 2.0 / w], dtype=torch.float64)
+        if got.numel() != 2:
+            raise AssertionError(f"return the two sides (height, width) of one cell, got shape {tuple(got.shape)}")
+        if torch.allclose(got, want / 2, rtol=1e-5):
+            raise AssertionError("that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 / h")
+        if torch.allclose(got, want.flip(0), rtol=1e-5) and h != w:
+            raise AssertionError("the order is (height, width), i.e. (y, x) like the coordinates")
+        if not torch.allclose(got, want, rtol=1e-5):
+            raise AssertionError(f"cell({h}, {w}) should be {want.tolist()}, got {got.tolist()}")
+    _passed("cell size for a target resolution")
+
+
+def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
+    """``fn(patches, h, w)`` must return the cross-patch consistency loss of ``(h * w, C, 3, 3)`` scale-0 patches.
+
+    Element ``(i, j)`` of the patch at pixel ``(y, x)`` is compared with the centre of the patch at
+    ``(y + i - 1, x + j - 1)`` (clamped at the borders); the loss is the mean squared difference.
+    """
+    from .knitwork import extract_patches
+
+    gen = torch.Generator().manual_seed(9)
+    for c, h, w in [(1, 5, 6), (3, 4, 4)]:
+        real = extract_patches(torch.rand(c, h, w, generator=gen))[:, 0]
+        got = _as_tensor("your loss", fn(real, h, w))
+        own_centre = float((real - real[:, :, 1:2, 1:2]).pow(2).mean())
+        if got.numel() == 1 and abs(float(got) - own_centre) < 1e-9:
+            raise AssertionError("this compares each patch with its own centre; compare element (i, j) with the centre "
+                                 "predicted at the neighbouring pixel (y + i - 1, x + j - 1)")
+        if got.numel() != 1 or float(got) > 1e-10:
+            raise AssertionError(f"patches cut from a real image must give a loss of 0, got {got.flatten()[:3].tolist()}")
+        fake = real + 0.1 * torch.randn(real.shape, generator=gen)
+        got, want = float(fn(fake, h, w)), float(xpatch_loss(fake[:, None], h, w))
+        if abs(got - want) > 1e-6 * max(1.0, want):
+            raise AssertionError(f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour indexing "
+                                 "(row-major pixels, clamped at the borders) and that you average over all elements")
+    _passed("cross-patch consistency")
+
+
+def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) -> None:
+    """``fn(logits, real, smoothing)`` must be BCE-with-logits against ``1 - smoothing`` for real, ``0`` for fake."""
+    logits = torch.tensor([-3.0, -0.5, 0.0, 0.7, 4.0])
+    for real in (True, False):
+        for sm in (0.0, 0.1, 0.3):
+            got = float(_as_tensor("your loss", fn(logits, real, sm)))
+            want = float(adversarial_loss(logits, real, sm))
+            if not real and abs(got - float(torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, torch.full_like(logits, sm)))) < 1e-6 and sm > 0:
+                raise AssertionError("fake labels were smoothed too (two-sided): one-sided smoothing only lowers the "
+                                     "real target to 1 - smoothing and keeps fake targets at 0")
+            if abs(got - want) > 1e-6:
+                raise AssertionError(f"real={real}, smoothing={sm}: got {got:.5f}, expected {want:.5f}")
+    _passed("one-sided label smoothing")

@@ -101,3 +101,34 @@ def test_insp_convnet_exercises(capsys):
         exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="first"))
     with pytest.raises(AssertionError, match="second term"):
         exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="second"))
+
+
+def test_liif_exercises(capsys):
+    def weights(rel, own=False):
+        areas = (rel[:, 0] * rel[:, 1]).abs()
+        return (areas if own else areas.flip(0)) / areas.sum()
+
+    exercises.check_ensemble_weights(weights)
+    exercises.check_cell_size(lambda h, w: torch.tensor([2 / h, 2 / w]))
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    with pytest.raises(AssertionError, match="its \\*own\\* rectangle"):
+        exercises.check_ensemble_weights(lambda rel: weights(rel, own=True))
+    with pytest.raises(AssertionError, match="sum to 1"):
+        exercises.check_ensemble_weights(lambda rel: (rel[:, 0] * rel[:, 1]).abs().flip(0))
+    with pytest.raises(AssertionError, match="half a cell"):
+        exercises.check_cell_size(lambda h, w: torch.tensor([1 / h, 1 / w]))
+    with pytest.raises(AssertionError, match=r"\(height, width\)"):
+        exercises.check_cell_size(lambda h, w: torch.tensor([2 / w, 2 / h]))
+
+
+def test_knitwork_exercises(capsys):
+    from inrutils import knitwork as K
+
+    exercises.check_xpatch(lambda p, h, w: K.xpatch_loss(p[:, None], h, w))
+    exercises.check_smoothed_bce(K.adversarial_loss)
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    with pytest.raises(AssertionError, match="its own centre"):
+        exercises.check_xpatch(lambda p, h, w: (p - p[:, :, 1:2, 1:2]).pow(2).mean())
+    with pytest.raises(AssertionError, match="two-sided"):
+        exercises.check_smoothed_bce(lambda z, real, s: torch.nn.functional.binary_cross_entropy_with_logits(
+            z, torch.full_like(z, 1 - s if real else s)))
