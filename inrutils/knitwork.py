@@ -325,6 +325,11 @@ class DeepLinearKernel(nn.Module):
         chans = [1] + [width] * (len(sizes) - 1) + [1]
         self.layers = nn.ModuleList(nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes))
         self.factor, self.size = factor, sum(sizes) - len(sizes) + 1
+        with torch.no_grad():   # start from a (slightly perturbed) delta: no blur assumed, kernel sum far from 0
+            for layer in self.layers:
+                cin, k = layer.weight.shape[1], layer.weight.shape[-1]
+                layer.weight.normal_(0.0, 1e-3 / cin)
+                layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
 
     def kernel(self) -> torch.Tensor:
         """The effective ``(size, size)`` kernel (the layers applied to a centred delta), normalised to sum 1."""
