@@ -125,3 +125,19 @@ def load_image(name: str, size: int | tuple[int, int] | None = None, gray: bool 
     if img.ndim == 2:
         img = img[..., None]
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+
+def load_tagged(path, fmt: str, what: str) -> dict:
+    """Read a ``torch.save``'d dict whose ``"format"`` is ``fmt`` (shipped datasets and checkpoints), safely.
+
+    ``torch.load(weights_only=True)``; a missing file names ``what`` and points to data/README.md,
+    another format is refused.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}; data/README.md gives the command that makes it")
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(blob, dict) or blob.get("format") != fmt:
+        found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
+        raise ValueError(f"{path} is not an {fmt} file (format={found!r})")
+    return blob

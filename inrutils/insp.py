@@ -27,7 +27,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
 from .coords import grid, samples_to_image
-from .data import DATA_DIR
+from .data import DATA_DIR, load_tagged
 from .derivatives import all_partials, compose_jet, derivative_features, partial_indices, partial_names, shift_index
 from .fit import fit
 from .models import Siren, count_params
@@ -205,12 +205,7 @@ class INRSet:
 
     @classmethod
     def load(cls, path: str | Path) -> "INRSet":
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no INR dataset at {path}; build it with the command in data/README.md")
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(blob, dict) or blob.get("format") != INRSET_FORMAT:
-            raise ValueError(f"{path} is not an {INRSET_FORMAT} file (format={blob.get('format')!r})")
+        blob = load_tagged(path, INRSET_FORMAT, "INR dataset")
         return cls({k: v.float() for k, v in blob["params"].items()}, blob["config"], blob["psnr"], blob["meta"])
 
 

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .coords import grid
-from .data import DATA_DIR
+from .data import DATA_DIR, load_tagged
 
 # ---------------------------------------------------------------------------------------------
 # Encoder: EDSR-baseline without its upsampler (Lim et al., 2017)
@@ -237,11 +237,7 @@ def load(path: str | Path, model: LIIF | None = None, device=None, **expected) -
     the message names every switch (or size) that differs.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no LIIF checkpoint at {path}; see data/README.md for the command that makes it")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an {FORMAT} checkpoint")
+    blob = load_tagged(path, FORMAT, "LIIF checkpoint")
     config = blob["config"]
     wanted = dict(model.config) if model is not None else {}
     for k, v in expected.items():
