@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from .coords import grid
 from .degrade import blur, check_image, check_mask, gaussian_kernel
@@ -270,8 +271,6 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
     hist = KnitworkHistory()
     n = h * w
-    from tqdm.auto import tqdm
-
     for step in tqdm(range(1, steps + 1), desc="knitwork", disable=not progress):
         pred = model.generator(coords)
         idx = torch.randperm(n, generator=gen)[:batch].to(dev) if batch else torch.arange(n, device=dev)

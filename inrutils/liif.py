@@ -28,6 +28,7 @@ from torch import nn
 
 from .coords import grid
 from .data import DATA_DIR, load_tagged
+from .metrics import psnr
 
 # ---------------------------------------------------------------------------------------------
 # Encoder: EDSR-baseline without its upsampler (Lim et al., 2017)
@@ -299,6 +300,10 @@ def sample_batch(images: list[torch.Tensor], batch: int, patch: int, queries: in
     (random image, position, flips and transpose), its bicubic (antialiased) downsampling to ``patch x patch``,
     and ``queries`` random HR pixels with their coordinates and cells."""
     g = generator
+    largest = max(min(i.shape[1:]) for i in images)
+    if largest < round(patch * scale_max):
+        raise ValueError(f"no training image is large enough for a {patch}-pixel LR patch at scale {scale_max} "
+                         f"(needs {round(patch * scale_max)} pixels, the largest has {largest})")
     lrs, coords, cells, targets = [], [], [], []
     for _ in range(batch):
         s = 1 + (scale_max - 1) * float(torch.rand(1, generator=g))
@@ -333,13 +338,12 @@ def downscale(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def psnr_shaved(pred: torch.Tensor, target: torch.Tensor, shave: int = 0) -> float:
-    """PSNR (dB, peak 1) of ``(C, H, W)`` images after cutting ``shave`` pixels from every border (as SR papers do)."""
+    """:func:`inrutils.metrics.psnr` of ``(C, H, W)`` images after cutting ``shave`` pixels from every border (as SR papers do)."""
     if pred.shape != target.shape:
         raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
     if shave:
         pred, target = pred[:, shave:-shave, shave:-shave], target[:, shave:-shave, shave:-shave]
-    mse = float((pred.clamp(0, 1) - target).pow(2).mean())
-    return 10 * math.log10(1 / max(mse, 1e-12))
+    return psnr(pred, target)
 
 
 __all__ = ["EDSREncoder", "LIIF", "SWITCHES", "HELD_OUT", "TRAIN_IMAGES", "Batch", "cell_for", "output_size", "upsample",

@@ -172,3 +172,8 @@ def test_shipped_checkpoint_beats_bicubic_on_a_held_out_image():
     lr = liif.downscale(hr, (24, 24))
     bic = F.interpolate(lr[None], size=(96, 96), mode="bicubic", align_corners=False)[0].clamp(0, 1)
     assert liif.psnr_shaved(liif.upsample(model, lr, size=(96, 96)), hr, 4) > liif.psnr_shaved(bic, hr, 4)
+
+
+def test_sample_batch_refuses_images_too_small_for_the_patch():
+    with pytest.raises(ValueError, match="no training image is large enough"):
+        liif.sample_batch([torch.rand(1, 40, 40)], 1, 48, 10)
