@@ -253,7 +253,9 @@ def size_to_budget(build, budget: int, tol: float = 0.05, lo: int = 1, hi: int =
     if smallest > budget * (1 + tol):
         raise ValueError(f"budget={budget:,} is too small for this architecture: at width {lo} it already has "
                          f"{smallest:,} parameters")
-    a, b = lo, hi
+    a, b = lo, lo + 1                                  # grow the bracket first: never build a model far above budget
+    while b < hi and count_params(build(b)) <= budget:
+        a, b = b, min(hi, 2 * b)
     while b - a > 1:                                   # largest width with count <= budget
         mid = (a + b) // 2
         a, b = (mid, b) if count_params(build(mid)) <= budget else (a, mid)
