@@ -26,6 +26,7 @@ from inrutils.data import load_image
 from inrutils.degrade import poisson_noise
 from inrutils.fit import fit_image
 from inrutils.metrics import psnr
+from inrutils.render import render
 from inrutils.models import MFN, Siren, Wire, count_params, size_to_budget
 
 PAPER_T1 = {"coffee": (29.91, 31.51, 32.27, 32.04), "rocket": (30.39, 31.46, 30.93, 32.91)}
@@ -45,10 +46,8 @@ def builders(channels: int, h: int, w: int) -> dict:
 def run(model, target, steps, lr, reference, dev):
     model = model.to(dev)
     hist = fit_image(model, target.to(dev), steps=steps, lr=lr, reference=reference.to(dev), progress=False)
-    with torch.no_grad():
-        from inrutils.coords import grid
-
-        out = model(grid(*target.shape[1:], device=dev)).T.reshape(target.shape).cpu()
+    h, w = target.shape[1:]
+    out = render(model, h, w, chunk=h * w)          # one chunk: an O-INR (OnGrid) is evaluated on its whole grid
     return psnr(out, reference), max(hist.psnr)
 
 

@@ -30,11 +30,11 @@ import time
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from inrutils import liif
 from inrutils.data import load_image
+from inrutils.degrade import upsample_bicubic
 
 PRESETS = {
     "paper": dict(n_resblocks=16, n_feats=64, hidden=256, layers=5, batch=16, patch=48, queries=48 * 48,
@@ -54,7 +54,7 @@ def evaluate(model: liif.LIIF, scales=(2, 3, 4), size: int = 240) -> dict[str, f
         for name in liif.HELD_OUT:
             hr = load_image(name, size)
             lr = liif.downscale(hr, (size // s, size // s))
-            up = F.interpolate(lr[None], size=(size, size), mode="bicubic", align_corners=False)[0].clamp(0, 1)
+            up = upsample_bicubic(lr, size=(size, size))
             ours.append(liif.psnr_shaved(liif.upsample(model, lr, size=(size, size)), hr, s))
             bic.append(liif.psnr_shaved(up, hr, s))
         out[f"x{s}"], out[f"x{s}_bicubic"] = sum(ours) / len(ours), sum(bic) / len(bic)
