@@ -152,10 +152,15 @@ def test_train_script_runs_single_and_under_ddp(tmp_path):
                           "--no-eval", "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert liif.load(tmp_path / "a.pt").checkpoint_meta["world_size"] == 1
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+    import socket
+
+    with socket.socket() as sock:                  # a free port: a fixed one can still be held (TIME_WAIT) by a recent run
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
                           "scripts/train_liif.py", "--preset", "smoke", "--out", str(tmp_path / "b.pt"), "--no-eval",
                           "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, (out.stdout[-1000:], out.stderr[-2000:])
     sums = sorted(line.split()[-1] for line in out.stdout.splitlines() if "parameter checksum" in line)
     assert len(sums) == 2 and sums[0] == sums[1], out.stdout          # DDP kept both replicas identical
     assert liif.load(tmp_path / "b.pt").checkpoint_meta["world_size"] == 2
