@@ -93,17 +93,17 @@ class ContinuousConv2d(nn.Module):
         part of that cell inside the support (so the support's area is covered exactly at any
         spacing) times the cell's area relative to a reference pixel.
         """
-        dev = self.l1.weight.device
+        dev, dt = self.l1.weight.device, self.l1.weight.dtype
         axes, weights = [], []
         for base, n in zip(self.base_size, (h, w)):
             radius, s = self.support / base, 2.0 / n                     # half-width of the support, spacing
             taps = int(math.floor(radius / s + 0.5 - 1e-9))
-            o = torch.arange(-taps, taps + 1, device=dev, dtype=torch.float32) * s
-            overlap = (torch.minimum(o + s / 2, torch.tensor(radius)) - torch.maximum(o - s / 2, torch.tensor(-radius)))
+            o = torch.arange(-taps, taps + 1, device=dev, dtype=dt) * s
+            overlap = o.clamp(max=radius - s / 2) + s / 2 - (o - s / 2).clamp(min=-radius)
             axes.append(o)
             weights.append(overlap.clamp_min(0) / (2.0 / base))             # in units of reference pixels
         off = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)         # (kh, kw, 2) offsets in [-1, 1] units
-        rel = off / torch.tensor([self.support / b for b in self.base_size], device=dev)   # in [-1, 1] over the support
+        rel = off / torch.tensor([self.support / b for b in self.base_size], device=dev, dtype=dt)   # in [-1, 1] over the support
         z = torch.sin(self.w0 * self.l1(rel))
         z = torch.sin(self.w0 * self.l2(z))
         k = self.out(z) * (weights[0][:, None] * weights[1][None, :])[..., None]   # quadrature weights
@@ -176,6 +176,73 @@ class OINR(nn.Module):
         return d[0]
 
 
+def pointwise_mlp(net: OINR) -> nn.Sequential:
+    """The MLP that a ``kernel_size=1`` discrete O-INR is: the same weights as ``Linear`` layers, sine in between.
+
+    With a 1x1 kernel an integral operator only sees ``f(x)`` at ``x`` itself, so O-INR reduces to a
+    pointwise network ``gamma(x) -> signal`` (an MLP on positional encodings with sine activations):
+    ``pointwise_mlp(net)(gamma(x))`` equals ``net`` at every pixel. Larger kernels are what make it an operator.
+    """
+    if not isinstance(net, OINR) or net.config["continuous"] or net.config["kernel_size"] != 1:
+        raise ValueError("pointwise_mlp needs a discrete OINR with kernel_size=1 (larger kernels mix neighbouring pixels)")
+    layers: list[nn.Module] = []
+    for i, conv in enumerate(net.convs):
+        lin = nn.Linear(conv.in_channels, conv.out_channels, bias=False)
+        with torch.no_grad():
+            lin.weight.copy_(conv.weight[:, :, 0, 0])
+        layers.append(lin)
+        if i < len(net.convs) - 1:
+            layers.append(_Sine())
+    return nn.Sequential(*layers)
+
+
+class _Sine(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+def fit_fields(net: OINR, targets: Sequence[torch.Tensor], offsets: Sequence[float] | None = None, steps: int = 500,
+               lr: float = 3e-3, seed: int = 0) -> list[float]:
+    """Train one O-INR on several fields at once: other resolutions (multi-resolution) or other offsets (a sequence).
+
+    ``targets``: ``(C, H_i, W_i)`` tensors; ``offsets``: the sequence parameter gamma of each target
+    (default 0 for all). Each Adam step renders the network on one target's grid with its offset and
+    takes the MSE; targets are visited in a seeded random order. Returns the loss of every step.
+    Training on several sizes is what lets a continuous O-INR render well at sizes in between; a
+    discrete one can only be trained on several offsets, all at one size.
+    """
+    targets = list(targets)
+    if not targets:
+        raise ValueError("fit_fields: targets must be a non-empty list of (C, H, W) tensors")
+    offsets = [0.0] * len(targets) if offsets is None else [float(o) for o in offsets]
+    if len(offsets) != len(targets):
+        raise ValueError(f"fit_fields: got {len(offsets)} offsets for {len(targets)} targets; give one per target")
+    for i, t in enumerate(targets):
+        if not isinstance(t, torch.Tensor) or t.ndim != 3 or t.shape[0] != net.out_channels:
+            raise ValueError(f"fit_fields: targets[{i}] must be a ({net.out_channels}, H, W) tensor, got "
+                             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+    sizes = {tuple(t.shape[1:]) for t in targets}
+    if len(sizes) > 1 and not net.config["continuous"]:
+        raise ValueError(f"fit_fields: targets of several sizes {sorted(sizes)} need a continuous O-INR "
+                         "(a discrete kernel spans a different physical width at each resolution)")
+    dev = next(net.parameters()).device
+    targets = [t.to(dev) for t in targets]
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        i = int(torch.randint(len(targets), (1,), generator=gen))
+        t = targets[i]
+        loss = (net.render(t.shape[1], t.shape[2], offset=offsets[i]) - t).pow(2).mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"fit_fields: the loss became {loss.item()} (lower lr={lr})")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 class OnGrid(nn.Module):
     """An O-INR seen as a coordinate model on one fixed ``h x w`` grid, so the course's ``fit``/``fit_image`` train it.
 
@@ -198,4 +265,4 @@ class OnGrid(nn.Module):
         return out.reshape(out.shape[0], -1).T
 
 
-__all__ = ["encoding_grid", "ContinuousConv2d", "OINR", "OnGrid"]
+__all__ = ["encoding_grid", "ContinuousConv2d", "OINR", "OnGrid", "pointwise_mlp", "fit_fields"]

@@ -1,6 +1,8 @@
 """O-INR: the encoding field, its derivative, and derivatives through the conv operator (vs finite differences)."""
 import math
 
+import numpy as np
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -121,3 +123,66 @@ def test_on_grid_lets_fit_image_train_an_oinr():
     assert hist.psnr[-1] > hist.psnr[0] + 5
     with pytest.raises(ValueError, match="whole 24x24 grid"):
         oinr.OnGrid(net, 24, 24)(grid(24, 24)[:100])
+
+
+def test_kernel_size_one_is_a_pointwise_mlp():
+    torch.manual_seed(0)
+    net = oinr.OINR(2, n_freq=3, widths=(8, 8), kernel_size=1)
+    enc = oinr.encoding_grid(5, 7, 3)
+    mlp = oinr.pointwise_mlp(net)
+    want = net(enc[None])[0]                                        # (2, 5, 7)
+    got = mlp(enc.flatten(1).T).T.reshape(2, 5, 7)
+    assert torch.allclose(got, want, atol=1e-6)
+    with pytest.raises(ValueError, match="kernel_size=1"):
+        oinr.pointwise_mlp(oinr.OINR(2, n_freq=3, widths=(8, 8)))
+
+
+def test_fit_fields_multires_and_sequence():
+    from inrutils.data import load_image
+
+    img = load_image("camera", 32, gray=True)
+    small = load_image("camera", 24, gray=True)
+    torch.manual_seed(0)
+    net = oinr.OINR(1, n_freq=3, widths=(8, 8), continuous=True, base_size=(28, 28))
+    losses = oinr.fit_fields(net, [img, small], steps=60, lr=3e-3)
+    assert len(losses) == 60 and np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+    torch.manual_seed(0)
+    disc = oinr.OINR(1, n_freq=3, widths=(8, 8))
+    a = oinr.fit_fields(disc, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1)
+    torch.manual_seed(0)
+    disc2 = oinr.OINR(1, n_freq=3, widths=(8, 8))
+    assert oinr.fit_fields(disc2, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1) == a   # seeded
+    with pytest.raises(ValueError, match="continuous O-INR"):
+        oinr.fit_fields(disc, [img, small])
+    with pytest.raises(ValueError, match="one per target"):
+        oinr.fit_fields(disc, [img], offsets=[0.0, 0.1])
+    with pytest.raises(ValueError, match=r"targets\[0\]"):
+        oinr.fit_fields(disc, [torch.rand(3, 8, 8)])
+
+
+def test_encoding_exercise_checks_accept_the_reference_and_catch_mistakes():
+    from inrutils import exercises
+
+    exercises.check_encoding(lambda h, w, n: oinr.encoding_grid(h, w, n))
+    exercises.check_encoding_derivative(lambda h, w, n, d: oinr.encoding_grid(h, w, n, derivative=d))
+
+    def linear_freqs(h, w, n):
+        g = grid(h, w).view(h, w, 2)
+        return torch.cat([torch.stack([f(torch.pi * (i + 1) * g[..., d]) for i in range(n) for f in (torch.sin, torch.cos)])
+                          for d in range(2)])
+
+    with pytest.raises(AssertionError, match="geometrically"):
+        exercises.check_encoding(linear_freqs)
+    with pytest.raises(AssertionError, match="chain rule"):
+        def no_factor(h, w, n, d):
+            out = oinr.encoding_grid(h, w, n, derivative=d)
+            f = (2.0 ** torch.arange(n) * torch.pi).repeat_interleave(2)
+            out[2 * n * d: 2 * n * (d + 1)] /= f[:, None, None]
+            return out
+        exercises.check_encoding_derivative(no_factor)
+    with pytest.raises(AssertionError, match="sign"):
+        def wrong_sign(h, w, n, d):
+            out = oinr.encoding_grid(h, w, n, derivative=d)
+            out[2 * n * d + 1: 2 * n * (d + 1): 2] *= -1
+            return out
+        exercises.check_encoding_derivative(wrong_sign)
