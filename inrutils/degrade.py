@@ -78,15 +78,27 @@ def poisson_noise(img: torch.Tensor, peak: float, readout: float = 0.0, seed: in
     return out.clamp(0, 1) if clip else out
 
 
-def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
-    """A ``(size, size)`` Gaussian kernel with standard deviation ``sigma`` pixels, summing to 1; ``size`` odd."""
+def gaussian_kernel(size: int, sigma: float, sigma_minor: float | None = None, angle: float = 0.0) -> torch.Tensor:
+    """A ``(size, size)`` Gaussian kernel summing to 1; ``size`` odd.
+
+    Isotropic with standard deviation ``sigma`` pixels, or anisotropic with ``sigma`` along the
+    direction at ``angle`` radians (counter-clockwise from the x axis, y pointing down the rows)
+    and ``sigma_minor`` across it: ``angle=pi/4`` gives the "diagonal Gaussian" of blind SR papers.
+    """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
         raise ValueError(f"size must be an odd positive integer (the kernel needs a centre pixel), got {size!r}")
-    if not (isinstance(sigma, (int, float)) and sigma > 0):
-        raise ValueError(f"sigma must be > 0 pixels, got {sigma!r}")
+    for name, v in (("sigma", sigma), ("sigma_minor", sigma if sigma_minor is None else sigma_minor)):
+        if not (isinstance(v, (int, float)) and v > 0):
+            raise ValueError(f"{name} must be > 0 pixels, got {v!r}")
     r = torch.arange(size, dtype=torch.float64) - size // 2
-    g = torch.exp(-(r**2) / (2 * sigma**2))
-    k = torch.outer(g, g)
+    if sigma_minor is None:
+        g = torch.exp(-(r**2) / (2 * sigma**2))
+        k = torch.outer(g, g)
+    else:
+        y, x = torch.meshgrid(r, r, indexing="ij")
+        u = math.cos(angle) * x - math.sin(angle) * y          # along the major axis (y points down)
+        v = math.sin(angle) * x + math.cos(angle) * y
+        k = torch.exp(-(u**2) / (2 * sigma**2) - v**2 / (2 * sigma_minor**2))
     return (k / k.sum()).float()
 
 

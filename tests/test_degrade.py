@@ -171,3 +171,21 @@ def test_masks():
 def test_bad_input_is_refused_clearly(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_anisotropic_gaussian_kernel_moments():
+    import math
+
+    k = D.gaussian_kernel(25, 3.0, 1.0, angle=math.pi / 4).double()
+    assert abs(float(k.sum()) - 1) < 1e-6
+    r = torch.arange(25, dtype=torch.float64) - 12
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    u, v = (x - y) / math.sqrt(2), (x + y) / math.sqrt(2)          # angle pi/4 counter-clockwise, y down
+    assert abs(float((k * u**2).sum()) - 9.0) < 0.05              # variance sigma^2 along the major axis
+    assert abs(float((k * v**2).sum()) - 1.0) < 0.01
+    assert abs(float((k * u * v).sum())) < 1e-6
+    k0 = D.gaussian_kernel(25, 3.0, 1.0, angle=0.0).double()
+    assert abs(float((k0 * x**2).sum()) - 9.0) < 0.05 and abs(float((k0 * y**2).sum()) - 1.0) < 0.01
+    assert torch.allclose(D.gaussian_kernel(9, 1.5, 1.5, 0.7), D.gaussian_kernel(9, 1.5), atol=1e-7)
+    with pytest.raises(ValueError, match="sigma_minor"):
+        D.gaussian_kernel(9, 1.0, 0.0)
