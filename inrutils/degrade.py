@@ -102,6 +102,26 @@ def gaussian_kernel(size: int, sigma: float, sigma_minor: float | None = None, a
     return (k / k.sum()).float()
 
 
+def kernel_moments(kernel: torch.Tensor) -> dict[str, float]:
+    """The Gaussian that a kernel resembles, from its second moments: the inverse of :func:`gaussian_kernel`.
+
+    Returns ``sigma`` (spread along the major axis, pixels), ``sigma_minor`` and ``angle`` (degrees in
+    [0, 180), counter-clockwise from the x axis with y pointing down the rows, as in :func:`gaussian_kernel`).
+    """
+    k = check_kernel(kernel).detach().double()
+    r = torch.arange(k.shape[0], dtype=torch.float64) - k.shape[0] // 2
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    my, mx = float((k * y).sum()), float((k * x).sum())
+    y, x = y - my, x - mx
+    cov = torch.tensor([[float((k * x * x).sum()), float((k * x * y).sum())],
+                        [float((k * x * y).sum()), float((k * y * y).sum())]], dtype=torch.float64)
+    evals, evecs = torch.linalg.eigh(cov)
+    major = evecs[:, 1]                                               # (x, y) of the larger spread
+    angle = math.degrees(math.atan2(-float(major[1]), float(major[0]))) % 180.0
+    return {"sigma": math.sqrt(max(float(evals[1]), 0.0)), "sigma_minor": math.sqrt(max(float(evals[0]), 0.0)),
+            "angle": angle}
+
+
 def check_kernel(kernel: object) -> torch.Tensor:
     """Return ``kernel`` if it is a square, odd-sized 2-D tensor summing to 1 (within 1e-3); else raise ``ValueError``."""
     if not isinstance(kernel, torch.Tensor) or kernel.ndim != 2:
@@ -109,7 +129,7 @@ def check_kernel(kernel: object) -> torch.Tensor:
     k1, k2 = kernel.shape
     if k1 != k2 or k1 % 2 == 0:
         raise ValueError(f"kernel must be square with an odd size (k, k), k = 1, 3, 5, ...; got {tuple(kernel.shape)}")
-    total = float(kernel.sum())
+    total = float(kernel.detach().sum())
     if abs(total - 1) > 1e-3:
         raise ValueError(f"kernel must sum to 1 (a blur preserves brightness), got sum {total:.4g}; divide it by its sum")
     return kernel

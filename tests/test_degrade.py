@@ -1,4 +1,6 @@
 """Forward models: against scipy / scikit-image / torch equivalents, linearity and adjoints, clear errors."""
+import math
+
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
@@ -189,3 +191,6 @@ def test_anisotropic_gaussian_kernel_moments():
     assert torch.allclose(D.gaussian_kernel(9, 1.5, 1.5, 0.7), D.gaussian_kernel(9, 1.5), atol=1e-7)
     with pytest.raises(ValueError, match="sigma_minor"):
         D.gaussian_kernel(9, 1.0, 0.0)
+    for angle in (0.0, 30.0, 45.0, 120.0):
+        m = D.kernel_moments(D.gaussian_kernel(31, 3.0, 1.0, angle=math.radians(angle)))
+        assert abs(m["sigma"] - 3.0) < 0.02 and abs(m["sigma_minor"] - 1.0) < 0.01 and abs(m["angle"] - angle) < 0.5
