@@ -229,6 +229,21 @@ class Knitwork(nn.Module):
         return pix.T.reshape(self.channels, h, w).clamp(0, 1).cpu()
 
 
+def _discriminator_step(model: Knitwork, opt_d: torch.optim.Optimizer, real_pool: torch.Tensor, fake: torch.Tensor,
+                        gen: torch.Generator, smoothing: float, step: int, lr: float) -> torch.Tensor:
+    """One discriminator update: as many real patch stacks (drawn from ``real_pool``) as ``fake`` ones (detached)."""
+    ridx = torch.randint(len(real_pool), (len(fake),), generator=gen).to(fake.device)
+    l_d = 0.5 * (adversarial_loss(model.discriminator(real_pool[ridx]), True, smoothing)
+                 + adversarial_loss(model.discriminator(fake.detach()), False))
+    if not torch.isfinite(l_d):
+        raise DivergedError(f"step {step}: the discriminator loss became {l_d.item()}; lower lr (now {lr}) "
+                            "or gamma, or raise smoothing")
+    opt_d.zero_grad(set_to_none=True)
+    l_d.backward()
+    opt_d.step()
+    return l_d
+
+
 def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = None, steps: int = 1000,
           lr: float = 1e-3, alpha: float = 1.0, beta: float = 1.0, gamma: float = 0.05, smoothing: float = 0.1,
           batch: int | None = None, reference: torch.Tensor | None = None, seed: int = 0, eval_every: int = 50,
@@ -285,17 +300,8 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
         opt_g.zero_grad(set_to_none=True)
         total.backward()
         opt_g.step()
-        l_d = pred.new_zeros(())
-        if gamma > 0:
-            ridx = torch.randint(len(real_pool), (len(idx),), generator=gen).to(dev)
-            l_d = 0.5 * (adversarial_loss(model.discriminator(real_pool[ridx]), True, smoothing)
-                         + adversarial_loss(model.discriminator(pred[idx].detach()), False))
-            if not torch.isfinite(l_d):
-                raise DivergedError(f"step {step}: the discriminator loss became {l_d.item()}; lower lr (now {lr}) "
-                                    "or gamma, or raise smoothing")
-            opt_d.zero_grad(set_to_none=True)
-            l_d.backward()
-            opt_d.step()
+        l_d = _discriminator_step(model, opt_d, real_pool, pred[idx], gen, smoothing, step, lr) if gamma > 0 \
+            else pred.new_zeros(())
         if step % eval_every == 0 or step == steps:
             hist.step.append(step)
             for lst, v in ((hist.recon, l_rec), (hist.xpatch, l_x), (hist.pixel, l_pix), (hist.adv, l_adv), (hist.disc, l_d)):
@@ -504,14 +510,8 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
         opt_g.zero_grad(set_to_none=True)
         total.backward()
         opt_g.step()
-        l_d = pred.new_zeros(())
-        if gamma > 0:
-            ridx = torch.randint(len(real_pool), (batch,), generator=gen).to(dev)
-            l_d = 0.5 * (adversarial_loss(model.discriminator(real_pool[ridx]), True, smoothing)
-                         + adversarial_loss(model.discriminator(pred[idx].detach()), False))
-            opt_d.zero_grad(set_to_none=True)
-            l_d.backward()
-            opt_d.step()
+        l_d = _discriminator_step(model, opt_d, real_pool, pred[idx], gen, smoothing, step, lr) if gamma > 0 \
+            else pred.new_zeros(())
         if step % eval_every == 0 or step == steps:
             hist.step.append(step)
             for lst, v in ((hist.recon, l_rec), (hist.xpatch, l_x), (hist.adv, l_adv), (hist.disc, l_d)):
