@@ -36,8 +36,10 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# Two xdist workers share the cores: one thread each (notebook kernels inherit OMP_NUM_THREADS; with two
+# threads per kernel the OpenMP barriers of small tensors spin against the other worker, up to 9x slower).
 test: $(STAMP)
-	INRUTILS_FAST=1 $(PY) -m pytest -n 2 --dist loadscope -p no:cacheprovider \
+	INRUTILS_FAST=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests $(NOTEBOOKS) $(PYTEST_ARGS)
 
 fast: $(STAMP)
