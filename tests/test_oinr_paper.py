@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,3 +17,22 @@ def test_oinr_paper_script_smoke(tmp_path):
     assert "Table 1" in text and "| coffee" in text and "32.04" in text      # ours beside the paper's O-INR number
     rows = out.with_suffix(".csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 4                                          # 2 images x 4 models
+
+
+def test_oinr_paper_script_learning_rates(tmp_path):
+    out = tmp_path / "t.md"
+    res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--tables", "1", "--out", str(out),
+                          "--lr", "O-INR=3e-2", "MFN=0.01"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "learning rates: SIREN 0.001, WIRE 0.001, MFN 0.01, O-INR 0.03" in out.read_text()
+    lrs = {line.split(",")[2]: line.split(",")[5] for line in out.with_suffix(".csv").read_text().splitlines()[1:]}
+    assert lrs == {"SIREN": "0.001", "WIRE": "0.001", "MFN": "0.01", "O-INR": "0.03"}
+
+
+@pytest.mark.parametrize("arg, match", [("OINR=1e-3", "MODEL one of SIREN, WIRE, MFN, O-INR"),
+                                        ("SIREN", "MODEL one of"), ("SIREN=-1", "positive finite"),
+                                        ("SIREN=abc", "positive finite"), ("SIREN=nan", "positive finite")])
+def test_oinr_paper_script_bad_learning_rate(tmp_path, arg, match):
+    res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--out", str(tmp_path / "t.md"),
+                          "--lr", arg], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and match in res.stderr, res.stderr[-500:]
