@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import time
 from pathlib import Path
 
@@ -63,8 +64,8 @@ def parse_lrs(items: list[str], ap: argparse.ArgumentParser) -> dict:
         try:
             lr = float(value)
         except ValueError:
-            lr = float("nan")
-        if not lr > 0 or lr == float("inf"):
+            lr = math.nan
+        if not (math.isfinite(lr) and lr > 0):
             ap.error(f"--lr {name}= must be a positive finite number; got {value!r}")
         lrs[name] = lr
     return lrs
@@ -103,8 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                 t0 = time.perf_counter()
                 final, best = run(model, img, steps, lrs[m], img, dev)
                 rows.append(dict(table=1, image=name, model=m, params=count_params(model), steps=steps, lr=lrs[m],
-                                 final=final,
-                                 best=best, paper=paper, seconds=time.perf_counter() - t0))
+                                 final=final, best=best, paper=paper, seconds=time.perf_counter() - t0))
                 cells.append(f"{final:.2f} / {paper:.2f}")
             lines.append(f"| {name} {tuple(img.shape[1:])} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -124,8 +124,7 @@ def main(argv: list[str] | None = None) -> None:
                 lr = 3e-3 if m == "O-INR" else 1e-3
                 final, best = run(model, noisy, steps, lr, clean, dev)
                 rows.append(dict(table=2, image=name, model=m, params=count_params(model), steps=steps, lr=lr,
-                                 final=final,
-                                 best=best, paper=paper, seconds=time.perf_counter() - t0))
+                                 final=final, best=best, paper=paper, seconds=time.perf_counter() - t0))
                 cells.append(f"{final:.2f} / {paper:.2f}")
             lines.append(f"| {name} {tuple(clean.shape[1:])} | {psnr(noisy, clean):.2f} | " + " | ".join(cells) + " |")
         lines.append("")
