@@ -152,6 +152,34 @@ def _check(model: nn.Module, coords: torch.Tensor, order: int, method: str, chun
     return method, DEFAULT_CHUNK[method] if chunk is None else chunk
 
 
+def _placed(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
+    """``coords`` on the model's device and in its dtype (a parameter-free model keeps the coordinates' own).
+
+    Also checks that the coordinate width ``D`` is one the model accepts: a model that declares an
+    integer ``in_dim`` (in its ``config``, as every course model does, or as an attribute) is compared
+    directly, any other is tried on one point.
+    """
+    param = next(iter(model.parameters()), None)
+    if param is not None:
+        coords = coords.to(device=param.device, dtype=param.dtype)
+    d = coords.shape[1]
+    config = getattr(model, "config", None)
+    in_dim = config.get("in_dim") if isinstance(config, dict) else getattr(model, "in_dim", None)
+    if isinstance(in_dim, int) and not isinstance(in_dim, bool):
+        if in_dim != d:
+            raise ValueError(f"coords have {d} columns but this {type(model).__name__} takes in_dim={in_dim} "
+                             f"coordinates: pass an (N, {in_dim}) tensor")
+        return coords
+    try:
+        with torch.no_grad():
+            model(coords[:1])
+    except RuntimeError as err:
+        raise ValueError(f"coords of width D={d} do not fit this {type(model).__name__} (evaluating it on one point "
+                         f"failed: {str(err).splitlines()[0]}); pass (N, D) coordinates with the D the model was "
+                         "built for") from None
+    return coords
+
+
 def _fast_chunk(model: Siren, x: torch.Tensor, order: int) -> torch.Tensor:
     """(P, n, C) partials of a SIREN at points x (n, D), propagated forward in closed form."""
     n, d = x.shape
@@ -220,11 +248,12 @@ def all_partials(
 
     ``P = len(partial_indices(D, order))`` in that order (``[0]`` is the value itself). Points
     are processed ``chunk`` at a time (default :data:`DEFAULT_CHUNK` per method) on the
-    model's device; the result stays there.
+    model's device and in its dtype (a parameter-free module, e.g. ``nn.Tanh()``, keeps the
+    coordinates' device and dtype); the result stays there. A coordinate width ``D`` that the
+    model does not take raises a ``ValueError``.
     """
     method, chunk = _check(model, coords, order, method, chunk)
-    param = next(model.parameters())
-    coords = coords.to(device=param.device, dtype=param.dtype)
+    coords = _placed(model, coords)
     out = None  # filled chunk by chunk: no list of small pieces interleaved with the big temporaries
     for start in range(0, coords.shape[0], chunk):
         x = coords[start : start + chunk]

@@ -177,3 +177,25 @@ def test_compose_jet_equals_autograd_of_the_composition(act):
     assert (got - want).abs().max() <= 1e-10 * want.abs().max()
     with pytest.raises(ValueError, match="derivatives of order 0..4"):
         compose_jet(jet, activation_derivatives(act, jet[0], 2), 2)
+
+
+def test_parameter_free_modules_use_the_coordinates_device_and_dtype():
+    x = X[:5]
+    for method in ("autograd", "auto"):
+        parts = Dv.all_partials(torch.nn.Tanh(), x, 2, method=method)
+        assert parts.dtype == torch.float64 and parts.shape == (6, 5, 2)
+        t = torch.tanh(x)
+        torch.testing.assert_close(parts[0], t)
+        torch.testing.assert_close(parts[1][:, 0], 1 - t[:, 0] ** 2)   # d tanh(y) / dy in output channel 0
+        torch.testing.assert_close(parts[2][:, 0], torch.zeros(5, dtype=torch.float64))
+        torch.testing.assert_close(parts[3][:, 0], -2 * t[:, 0] * (1 - t[:, 0] ** 2))
+
+
+@pytest.mark.parametrize("model", [siren(out_dim=1), MLP(2, 1, hidden=8, layers=2).double(),
+                                   torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()).double()])
+def test_wrong_coordinate_width_is_a_clear_error(model):
+    x3 = torch.rand(4, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="coords .*3 columns|width D=3"):
+        Dv.all_partials(model, x3, 1, method="autograd")
+    with pytest.raises(ValueError, match="coords .*3 columns|width D=3"):
+        Dv.gradient(model, x3)
