@@ -13,11 +13,11 @@ import torch
 
 from .coords import grid
 from .degrade import downsample, random_mask
-from .encodings import fourier_features
+from .encodings import FourierFeatures, fourier_features
 from .insp import activation_derivatives
 from .knitwork import adversarial_loss, xpatch_loss
 from .linr import masked_mse
-from .models import Siren, siren_init_bound
+from .models import SineLayer, Siren, siren_init_bound
 
 
 def _passed(what: str) -> None:
@@ -30,8 +30,35 @@ def _as_tensor(name: str, value: object) -> torch.Tensor:
     return value
 
 
+def _names_used(fn: Callable) -> set[str]:
+    """Global and attribute names that ``fn`` (and any function or lambda defined inside it) uses."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return set()
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return names
+
+
+def _reject_library_call(fn: Callable, library: dict[str, Callable], task: str) -> None:
+    """Raise if ``fn`` is, or calls, one of the ``library`` functions that the exercise asks to write."""
+    for name, lib_fn in library.items():
+        if fn is lib_fn or name in _names_used(fn):
+            raise AssertionError(
+                f"your function calls the library's `{name}`: the exercise is to {task} yourself "
+                f"(with torch operations), so the check cannot tell whether you know how it works"
+            )
+
+
 def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
     """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1, 1)."""
+    _reject_library_call(
+        fn, {"grid": grid}, "build the grid from torch.arange / torch.meshgrid"
+    )
     for h, w in [(2, 2), (3, 5), (1, 4), (16, 9)]:
         got = _as_tensor("your grid", fn(h, w))
         want = grid(h, w)
@@ -50,6 +77,11 @@ def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
 
 def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> None:
     """``fn(fan_in, w0, is_first)`` must return SIREN's uniform initialisation half-width."""
+    _reject_library_call(
+        fn,
+        {"siren_init_bound": siren_init_bound, "Siren": Siren, "SineLayer": SineLayer},
+        "derive the bound from the variance argument",
+    )
     for fan_in, w0, first in [(2, 30.0, True), (256, 30.0, False), (64, 10.0, False), (3, 1.0, True), (512, 1.0, False)]:
         got = float(fn(fan_in, w0, first))
         want = siren_init_bound(fan_in, w0, first)
@@ -61,6 +93,11 @@ def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> None:
 
 def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """``fn(x, B)`` must return ``[cos(2 pi x B^T), sin(2 pi x B^T)]`` of shape ``(N, 2 m)``."""
+    _reject_library_call(
+        fn,
+        {"fourier_features": fourier_features, "FourierFeatures": FourierFeatures},
+        "write the feature map",
+    )
     gen = torch.Generator().manual_seed(1)
     for n, d, m in [(5, 2, 3), (7, 1, 4), (4, 3, 8)]:
         x = torch.rand(n, d, generator=gen) * 2 - 1
@@ -76,6 +113,40 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}")
     _passed("Fourier feature map")
+
+
+def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
+    """``fn(d, sigma_ff)``: the Fourier-feature kernel ``E_B[cos(2 pi B d)]`` for offsets ``d`` of shape ``(N, D)``.
+
+    With ``B ~ N(0, sigma_ff^2 I)`` the answer is ``exp(-2 pi^2 sigma_ff^2 |d|^2)``, shape ``(N,)``;
+    a Monte-Carlo estimate with many frequencies (error below 0.02) also passes.
+    """
+    _reject_library_call(
+        fn,
+        {"FourierFeatures": FourierFeatures},
+        "draw the frequencies B (or find the closed form)",
+    )
+    gen = torch.Generator().manual_seed(2)
+    for sigma_ff, dim in [(1.0, 2), (4.0, 2), (10.0, 1), (2.0, 3)]:
+        d = (torch.rand(9, dim, generator=gen) * 2 - 1) * 0.3 / sigma_ff
+        d[0] = 0
+        got = _as_tensor("your kernel", fn(d, sigma_ff)).reshape(-1).double()
+        r2 = (d.double() ** 2).sum(1)
+        want = torch.exp(-2 * torch.pi**2 * sigma_ff**2 * r2)
+        if got.numel() != d.shape[0]:
+            raise AssertionError(f"for d of shape {tuple(d.shape)} return one value per row ({d.shape[0]}), got {got.numel()}")
+        if abs(float(got[0]) - 1) > 0.02:
+            raise AssertionError(f"k(0) should be 1 (a feature vector agrees with itself), got {float(got[0]):.4g}")
+        if torch.allclose(got, torch.exp(-2 * torch.pi**2 * sigma_ff * r2), atol=0.02) and sigma_ff != 1:
+            raise AssertionError("the frequencies have standard deviation sigma_ff, so their variance is sigma_ff squared")
+        if torch.allclose(got, torch.exp(-0.5 * sigma_ff**2 * r2), atol=0.02):
+            raise AssertionError("the 2 pi inside cos(2 pi B d) is missing: the exponent is -2 pi^2 sigma_ff^2 |d|^2")
+        if not torch.allclose(got, want, atol=0.02):
+            i = int((got - want).abs().argmax())
+            raise AssertionError(
+                f"sigma_ff={sigma_ff}, |d|={float(r2[i].sqrt()):.4g}: expected {float(want[i]):.4f}, got {float(got[i]):.4f}"
+            )
+    _passed("Fourier-feature kernel")
 
 
 def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:

@@ -9,16 +9,74 @@ from inrutils.encodings import fourier_features
 from inrutils.models import siren_init_bound
 
 
+def _my_grid(h, w):
+    ys = -1 + (2 * torch.arange(h) + 1) / h
+    xs = -1 + (2 * torch.arange(w) + 1) / w
+    return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2)
+
+
+def _my_bound(fan_in, w0, is_first):
+    return 1 / fan_in if is_first else math.sqrt(6 / fan_in) / w0
+
+
+def _my_features(x, B):
+    proj = 2 * torch.pi * x @ B.T
+    return torch.cat([proj.cos(), proj.sin()], -1)
+
+
+def _my_kernel(d, sigma_ff):
+    return torch.exp(-2 * torch.pi**2 * sigma_ff**2 * (d**2).sum(-1))
+
+
+def _my_kernel_monte_carlo(d, sigma_ff):
+    B = torch.randn(200_000, d.shape[1], generator=torch.Generator().manual_seed(0)) * sigma_ff
+    return torch.cos(2 * torch.pi * d @ B.T).mean(1)
+
+
 def test_reference_solutions_pass(capsys):
-    exercises.check_grid(grid)
-    exercises.check_siren_init_bound(siren_init_bound)
-    exercises.check_fourier_features(fourier_features)
-    assert capsys.readouterr().out.count("all checks passed") == 3
+    exercises.check_grid(_my_grid)
+    exercises.check_siren_init_bound(_my_bound)
+    exercises.check_fourier_features(_my_features)
+    exercises.check_ff_kernel(_my_kernel)
+    exercises.check_ff_kernel(_my_kernel_monte_carlo)
+    assert capsys.readouterr().out.count("all checks passed") == 5
+
+
+def test_notebook01_checks_reject_a_library_call():
+    # the library's own function, or a one-line wrapper around it, is not a solution
+    cases = [
+        (exercises.check_grid, grid, lambda h, w: grid(h, w), "grid"),
+        (exercises.check_siren_init_bound, siren_init_bound, lambda n, w0, f: siren_init_bound(n, w0, f),
+         "siren_init_bound"),
+        (exercises.check_fourier_features, fourier_features, lambda x, B: fourier_features(x, B),
+         "fourier_features"),
+    ]
+    for check, lib_fn, wrapper, name in cases:
+        for fn in (lib_fn, wrapper):
+            with pytest.raises(AssertionError, match=f"calls the library's `{name}`"):
+                check(fn)
+
+    def via_module(d, sigma_ff):
+        from inrutils.encodings import FourierFeatures
+
+        return FourierFeatures(d.shape[1], 4096, sigma_ff)(d).mean(1)
+
+    with pytest.raises(AssertionError, match="FourierFeatures"):
+        exercises.check_ff_kernel(via_module)
+
+
+def test_ff_kernel_mistakes():
+    with pytest.raises(AssertionError, match="variance"):
+        exercises.check_ff_kernel(lambda d, s: torch.exp(-2 * torch.pi**2 * s * (d**2).sum(-1)))
+    with pytest.raises(AssertionError, match="2 pi"):
+        exercises.check_ff_kernel(lambda d, s: torch.exp(-0.5 * s**2 * (d**2).sum(-1)))
+    with pytest.raises(AssertionError, match="one value per row"):
+        exercises.check_ff_kernel(lambda d, s: torch.exp(-2 * torch.pi**2 * s**2 * d**2))
 
 
 def test_grid_mistakes_are_explained():
     with pytest.raises(AssertionError, match=r"columns are \(x, y\)"):
-        exercises.check_grid(lambda h, w: grid(h, w).flip(-1))
+        exercises.check_grid(lambda h, w: _my_grid(h, w).flip(-1))
 
     def edges(h, w):
         ys, xs = torch.linspace(-1, 1, h), torch.linspace(-1, 1, w)
@@ -27,7 +85,7 @@ def test_grid_mistakes_are_explained():
     with pytest.raises(AssertionError, match="pixel centres"):
         exercises.check_grid(edges)
     with pytest.raises(AssertionError, match="shape"):
-        exercises.check_grid(lambda h, w: grid(h, w)[:-1])
+        exercises.check_grid(lambda h, w: _my_grid(h, w)[:-1])
 
 
 def test_init_bound_mistake():
@@ -37,7 +95,7 @@ def test_init_bound_mistake():
 
 def test_fourier_mistakes():
     with pytest.raises(AssertionError, match="sines come first"):
-        exercises.check_fourier_features(lambda x, B: fourier_features(x, B).roll(B.shape[0], dims=-1))
+        exercises.check_fourier_features(lambda x, B: _my_features(x, B).roll(B.shape[0], dims=-1))
     with pytest.raises(AssertionError, match="2 pi factor"):
         exercises.check_fourier_features(lambda x, B: torch.cat([(x @ B.T).cos(), (x @ B.T).sin()], -1))
     with pytest.raises(NotImplementedError):
