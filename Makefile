@@ -11,10 +11,15 @@ TORCH_SPEC ?= torch==2.13.0
 WHEELS ?= /opt/wheels
 PIP_ARGS ?= $(if $(wildcard $(WHEELS)),--find-links $(WHEELS),)
 STAMP := $(VENV)/.installed
+# nbgrader (the optional `instructor` extra) for make assignments / grade / student and their tests.
+INSTRUCTOR := $(VENV)/.installed-instructor
+COURSE ?= build/course
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 300
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test fast notebooks student bench clean help
+.PHONY: setup lab test fast notebooks student assignments grade bench clean help
 
 help:
 	@echo "make setup      create .venv and install inrutils with the course's tools"
@@ -22,7 +27,9 @@ help:
 	@echo "make test       unit tests + every notebook under nbval, fast tier (what CI runs)"
 	@echo "make fast       unit tests only"
 	@echo "make notebooks  re-run every notebook in the default tier and save it in place"
-	@echo "make student    write student versions (solutions stripped) to build/student/"
+	@echo "make student    write student versions (the nbgrader release, cells editable) to build/student/"
+	@echo "make assignments  nbgrader course directory in $(COURSE): source/ and release/ per notebook"
+	@echo "make grade SUBMISSIONS=dir  autograde dir/<student>/<notebook>.ipynb -> $(COURSE)/grades.csv"
 	@echo "make bench      run the benchmarks in scripts/"
 
 $(STAMP): pyproject.toml
@@ -31,6 +38,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --disable-pip-version-check $(PIP_ARGS) "$(TORCH_SPEC)" -e ".[dev]"
 	touch $(STAMP)
 
+$(INSTRUCTOR): $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check $(PIP_ARGS) "$(TORCH_SPEC)" -e ".[dev,instructor]"
+	touch $(INSTRUCTOR)
+
 setup: $(STAMP)
 
 lab: $(STAMP)
@@ -38,18 +49,28 @@ lab: $(STAMP)
 
 # Two xdist workers share the cores: one thread each (notebook kernels inherit OMP_NUM_THREADS; with two
 # threads per kernel the OpenMP barriers of small tensors spin against the other worker, up to 9x slower).
-test: $(STAMP)
+test: $(STAMP) $(INSTRUCTOR)
 	INRUTILS_FAST=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests $(NOTEBOOKS) $(PYTEST_ARGS)
 
-fast: $(STAMP)
+fast: $(STAMP) $(INSTRUCTOR)
 	INRUTILS_FAST=1 $(PY) -m pytest -n 2 -p no:cacheprovider tests $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	env -u INRUTILS_FAST $(PY) scripts/run_notebooks.py $(NOTEBOOKS)
 
-student: $(STAMP)
-	$(PY) scripts/make_student.py notebooks build/student
+# One way to strip solutions: nbgrader's generate_assignment (make assignments); make student copies its release.
+assignments: $(INSTRUCTOR)
+	$(PY) scripts/nbgrader_course.py release --course $(COURSE) --timeout $(GRADE_TIMEOUT) $(NOTEBOOKS)
+
+student: assignments
+	$(PY) scripts/make_student.py $(COURSE)/release build/student
+
+# Grades in the fast tier (INRUTILS_FAST=1; the checks do not depend on the tier), GRADE_TIMEOUT seconds per cell.
+grade: $(INSTRUCTOR)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one folder per student: dir/<student>/<notebook>.ipynb)"; exit 2; }
+	test -f $(COURSE)/gradebook.db || $(MAKE) assignments
+	$(PY) scripts/nbgrader_course.py grade --course $(COURSE) --timeout $(GRADE_TIMEOUT) --csv $(COURSE)/grades.csv $(SUBMISSIONS)
 
 bench: $(STAMP)
 	$(PY) scripts/bench_fit.py

@@ -15,7 +15,8 @@ def _norm(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_side = {_norm(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    extras = [s for group in project["optional-dependencies"].values() for s in group]  # dev, instructor
+    pip_side = {_norm(s) for s in project["dependencies"] + extras}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     deps = env["dependencies"]
     assert any(str(d).startswith("python=3.11") for d in deps if isinstance(d, str))
