@@ -16,7 +16,7 @@ from .degrade import downsample, random_mask
 from .encodings import FourierFeatures, fourier_features
 from .insp import activation_derivatives
 from .knitwork import adversarial_loss, xpatch_loss
-from .linr import masked_mse
+from .linr import discrepancy_stop, masked_mse, restore
 from .models import SineLayer, Siren, siren_init_bound
 
 
@@ -151,6 +151,7 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
 
 def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """``fn(pred, target, mask)`` must return the MSE over observed entries (mask ``(1, H, W)``, 1 = observed)."""
+    _reject_library_call(fn, {"masked_mse": masked_mse}, "write the masked data term")
     gen = torch.Generator().manual_seed(2)
     for c, h, w, frac in [(1, 8, 8, 0.25), (3, 6, 10, 0.5), (3, 16, 16, 0.1)]:
         pred, target = torch.rand(c, h, w, generator=gen), torch.rand(c, h, w, generator=gen)
@@ -177,6 +178,7 @@ def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], to
 
 def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """``fn(img, factor)`` must average each ``factor x factor`` block of a ``(C, H, W)`` image, differentiably."""
+    _reject_library_call(fn, {"downsample": downsample}, "write the block average")
     gen = torch.Generator().manual_seed(3)
     for c, h, w, f in [(1, 8, 8, 2), (3, 12, 6, 3), (3, 16, 16, 4), (1, 5, 5, 1)]:
         img = torch.rand(c, h, w, generator=gen, requires_grad=True)
@@ -193,25 +195,84 @@ def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Non
     _passed("box downsampling forward model")
 
 
+def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
+    """``fn(losses, noise_sigma, tau)``: the 1-based step at which the data-fit MSE first reaches ``tau * sigma^2``.
+
+    ``losses[k]`` is the residual MSE of step ``k + 1``; when the threshold is never reached the
+    answer is the last step, ``len(losses)`` (the fit ran to the end). The discrepancy principle
+    (Morozov) needs the noise level only, never the clean image.
+    """
+    _reject_library_call(
+        fn,
+        {"discrepancy_stop": discrepancy_stop, "restore": restore},
+        "find the step from the losses and the noise level",
+    )
+    cases = [
+        ([0.05, 0.02, 0.011, 0.0099, 0.008], 0.1, 1.0, 4),
+        ([0.05, 0.02, 0.01, 0.009], 0.1, 1.0, 3),  # equal to the threshold already stops
+        ([0.05, 0.03, 0.02], 0.1, 1.0, 3),  # never reached: the last step
+        ([0.05, 0.03, 0.02, 0.01], 0.1, 2.0, 3),  # tau scales the threshold
+        ([0.004, 0.003], 0.05, 1.0, 2),
+    ]
+    for losses, sigma, tau, want in cases:
+        got = fn(list(losses), sigma, tau)
+        if isinstance(got, bool) or not isinstance(got, int):
+            raise AssertionError(f"return the step as an int, got {type(got).__name__}")
+        if got == want - 1 and got < len(losses):
+            raise AssertionError("steps are counted from 1 (history.step starts at 1): add one to the index")
+        if losses == [0.05, 0.02, 0.01, 0.009] and got == 4:
+            raise AssertionError("a residual equal to tau * sigma^2 already meets the rule: compare with <=")
+        if losses == [0.05, 0.03, 0.02, 0.01] and got == 4:
+            raise AssertionError("the threshold is tau * noise_sigma**2: tau multiplies the variance")
+        if losses == [0.004, 0.003] and got == 1 and sigma == 0.05:
+            pass  # 0.004 > 0.0025: step 1 must not stop; handled by the generic message below
+        if got != want:
+            raise AssertionError(f"losses {losses}, noise_sigma {sigma}, tau {tau}: the rule fires at step {want}, "
+                                 f"got {got} (threshold tau * sigma^2 = {tau * sigma ** 2:.4g})")
+    _passed("discrepancy-principle stopping step")
+
+
+def _uses(fn: Callable, names: tuple[str, ...]) -> list[str]:
+    """The names among ``names`` that ``fn``'s code refers to (``co_names``: globals and attributes; ``co_freevars``)."""
+    code = getattr(fn, "__code__", None)
+    return [n for n in names if code is not None and (n in code.co_names or n in code.co_freevars)]
+
+
 def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
-    """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the last two axes)."""
+    """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the last two axes), any ``D``."""
+    used = _uses(fn, ("laplacian", "hessian", "all_partials", "derivative_features"))
+    if used:
+        raise AssertionError(f"your function calls {', '.join(used)}: work from the Hessian H you are given (the library "
+                             "computes the Laplacian from a model, and the point is to see that it is the trace of H)")
     gen = torch.Generator().manual_seed(4)
-    for n, c, d in [(5, 1, 2), (7, 3, 2), (4, 2, 3)]:
+    for n, c, d in [(5, 1, 2), (7, 3, 2), (4, 2, 3), (3, 1, 1)]:
         a = torch.randn(n, c, d, d, generator=gen)
         hess = a + a.transpose(-1, -2)
-        got = _as_tensor("your Laplacian", fn(hess))
+        try:
+            got = _as_tensor("your Laplacian", fn(hess))
+        except IndexError as err:
+            raise AssertionError(f"Hessians with D = {d} failed ({err}): the Laplacian sums all D diagonal entries, "
+                                 "whatever D is") from None
         want = torch.diagonal(hess, dim1=-2, dim2=-1).sum(-1)
         if tuple(got.shape) != (n, c):
             raise AssertionError(f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got {tuple(got.shape)}")
-        if torch.allclose(got, hess.sum(dim=(-1, -2)), atol=1e-5):
+        if torch.allclose(got, hess.sum(dim=(-1, -2)), atol=1e-5) and d > 1:
             raise AssertionError("this sums every entry (the mixed partials too): the Laplacian sums the diagonal only")
+        if d > 2 and torch.allclose(got, hess[..., 0, 0] + hess[..., 1, 1], atol=1e-5):
+            raise AssertionError(f"for D = {d} this adds only the first two diagonal entries: sum all D of them "
+                                 "(d^2/dx_i^2 for every coordinate), e.g. over torch.diagonal(H, dim1=-2, dim2=-1)")
         if not torch.allclose(got, want, atol=1e-5):
-            raise AssertionError(f"values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}")
+            raise AssertionError(f"for D = {d} the values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}")
     _passed("Laplacian = trace of the Hessian")
 
 
 def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """``fn(feats, coef)`` must return INSP-Conv's ``sum_p coef[p] * feats[:, p]`` as ``(N, 1)`` (one channel)."""
+    used = _uses(fn, ("INSPConv", "INSPNet", "insp"))
+    if used:
+        raise AssertionError(f"your function uses {', '.join(used)}: INSP-Conv is the library's version of exactly what "
+                             "this exercise asks for; write the weighted sum of the partials yourself (a matrix-vector "
+                             "product or a sum over p)")
     gen = torch.Generator().manual_seed(5)
     for n, p in [(6, 6), (9, 10), (3, 3)]:
         feats = torch.randn(n, p, generator=gen)
@@ -259,6 +320,10 @@ def check_permute_hidden(fn: Callable[[Siren, torch.Tensor], Siren]) -> None:
 
 def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple]) -> None:
     """``fn(u, u_x, u_xx)`` must return ``(h, h_x, h_xx)`` for ``h = tanh(u(x))`` (chain rule, 1-D, order 2)."""
+    used = _uses(fn, ("compose_jet", "activation_derivatives", "all_partials", "INSPConvNet"))
+    if used:
+        raise AssertionError(f"your function calls {', '.join(used)}: the library does this step for you; the exercise "
+                             "is to write the chain rule (Faa di Bruno at order 2) yourself from tanh and its two derivatives")
     gen = torch.Generator().manual_seed(7)
     u, ux, uxx = (torch.randn(20, generator=gen, dtype=torch.float64) for _ in range(3))
     got = fn(u, ux, uxx)
@@ -284,6 +349,14 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     Codes in the order (up-left, up-right, down-left, down-right); each weight is the area of the rectangle
     spanned by the query and the *diagonally opposite* code, divided by the sum of the four areas.
     """
+    from . import liif
+
+    used = set(getattr(getattr(fn, "__code__", None), "co_names", ()))
+    bound = [getattr(fn, "__globals__", {}).get(n) for n in used]
+    bound += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if c.cell_contents is not None]
+    if "ensemble_weights" in used or any(v is liif.ensemble_weights for v in bound):
+        raise AssertionError("your function calls inrutils.liif.ensemble_weights, the function this exercise asks you "
+                             "to write: compute the four rectangle areas from rel yourself")
     gen = torch.Generator().manual_seed(8)
     for _ in range(5):
         t = torch.rand(2, generator=gen) * 2                  # the query inside the square of the four codes
@@ -364,8 +437,11 @@ def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) 
 
 def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
     """``fn(h, w, n_freq)`` must return O-INR's encoding field ``(4 * n_freq, h, w)`` (see ``oinr.encoding_grid``)."""
-    from .oinr import encoding_grid
+    from .oinr import encoding_coords, encoding_grid
 
+    if "encoding_grid" in _names_used(fn):
+        raise AssertionError("your encoding calls oinr.encoding_grid, the library function this exercise asks you to "
+                             "write: build the channels yourself from the sample positions (torch.linspace)")
     for h, w, n in [(4, 6, 2), (9, 5, 3), (16, 16, 4)]:
         got = _as_tensor("your encoding", fn(h, w, n)).double()
         want = encoding_grid(h, w, n, dtype=torch.float64)
@@ -375,7 +451,8 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
         if torch.allclose(got[: 2 * n], want[2 * n:], atol=1e-5) and h != w:
             raise AssertionError("the y channels come first, then the x channels (the course's (y, x) order)")
         lin = want.clone()
-        g = grid(h, w, dtype=torch.float64).view(h, w, 2)
+        ys, xs = (encoding_coords(k, dtype=torch.float64) for k in (h, w))
+        g = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)
         for d in range(2):
             for i in range(n):
                 t = (i + 1) * torch.pi * g[..., d]
@@ -385,7 +462,7 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
         if not torch.allclose(got, want, atol=1e-5):
             c = int((got - want).abs().flatten(1).amax(1).argmax())
             raise AssertionError(f"channel {c} differs (expected order per dimension: sin(2^0 pi t), cos(2^0 pi t), "
-                                 f"sin(2^1 pi t), ...; t on the pixel-centre grid); max error "
+                                 f"sin(2^1 pi t), ...; t = linspace(-1, 1, n) along each axis); max error "
                                  f"{float((got - want)[c].abs().max()):.3g}")
     _passed("O-INR encoding field")
 
@@ -394,6 +471,9 @@ def check_encoding_derivative(fn: Callable[[int, int, int, int], torch.Tensor]) 
     """``fn(h, w, n_freq, dim)`` must return ``d gamma / d (y, x)[dim]`` on the grid, ``(4 * n_freq, h, w)``."""
     from .oinr import encoding_grid
 
+    if "encoding_grid" in _names_used(fn):
+        raise AssertionError("your derivative calls oinr.encoding_grid(..., derivative=dim), the library function this "
+                             "exercise asks you to write: differentiate each channel yourself (chain rule)")
     for h, w, n, dim in [(5, 7, 2, 1), (6, 4, 3, 0), (8, 8, 3, 1)]:
         got = _as_tensor("your derivative", fn(h, w, n, dim)).double()
         want = encoding_grid(h, w, n, derivative=dim, dtype=torch.float64)

@@ -121,6 +121,8 @@ def test_linr_exercises_pass_the_reference_and_explain_mistakes(capsys):
 
 
 def test_insp_exercises(capsys):
+    from inrutils import derivatives, insp
+
     exercises.check_laplacian_from_hessian(lambda H: torch.diagonal(H, dim1=-2, dim2=-1).sum(-1))
     exercises.check_insp_conv(lambda f, c: f @ c[:, None])
     assert capsys.readouterr().out.count("all checks passed") == 2
@@ -128,6 +130,12 @@ def test_insp_exercises(capsys):
         exercises.check_laplacian_from_hessian(lambda H: H.sum((-1, -2)))
     with pytest.raises(AssertionError, match="differ|shape"):
         exercises.check_insp_conv(lambda f, c: (f * c).sum(0))  # summed over the points, not the features
+    with pytest.raises(AssertionError, match="for D = 3 this adds only the first two"):
+        exercises.check_laplacian_from_hessian(lambda H: H[..., 0, 0] + H[..., 1, 1])
+    with pytest.raises(AssertionError, match="work from the Hessian"):
+        exercises.check_laplacian_from_hessian(lambda H: derivatives.laplacian(H, H))
+    with pytest.raises(AssertionError, match="write the weighted sum"):
+        exercises.check_insp_conv(lambda f, c: insp.INSPConv(order=1)(f))
 
 
 def test_insp_convnet_exercises(capsys):
@@ -145,8 +153,14 @@ def test_insp_convnet_exercises(capsys):
         return new
 
     def tanh_jet(u, ux, uxx, drop=None):
-        d0, d1, d2 = activation_derivatives("tanh", u, 2)
+        d0 = torch.tanh(u)
+        d1 = 1 - d0**2
+        d2 = -2 * d0 * d1
         return d0, d1 * ux, (0 if drop == "first" else d2 * ux**2) + (0 if drop == "second" else d1 * uxx)
+
+    def library_jet(u, ux, uxx):
+        d0, d1, d2 = activation_derivatives("tanh", u, 2)
+        return d0, d1 * ux, d2 * ux**2 + d1 * uxx
 
     exercises.check_permute_hidden(permute)
     exercises.check_tanh_jet(tanh_jet)
@@ -159,6 +173,8 @@ def test_insp_convnet_exercises(capsys):
         exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="first"))
     with pytest.raises(AssertionError, match="second term"):
         exercises.check_tanh_jet(lambda u, a, b: tanh_jet(u, a, b, drop="second"))
+    with pytest.raises(AssertionError, match="chain rule .* yourself"):
+        exercises.check_tanh_jet(library_jet)
 
 
 def test_liif_exercises(capsys):
