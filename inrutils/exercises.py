@@ -212,7 +212,7 @@ def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
         ([0.05, 0.02, 0.01, 0.009], 0.1, 1.0, 3),  # equal to the threshold already stops
         ([0.05, 0.03, 0.02], 0.1, 1.0, 3),  # never reached: the last step
         ([0.05, 0.03, 0.02, 0.01], 0.1, 2.0, 3),  # tau scales the threshold
-        ([0.004, 0.003], 0.05, 1.0, 2),
+        ([0.004, 0.003], 0.05, 1.0, 2),  # 0.003 > 0.05^2: compare with the variance, not sigma
     ]
     for losses, sigma, tau, want in cases:
         got = fn(list(losses), sigma, tau)
@@ -224,8 +224,6 @@ def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
             raise AssertionError("a residual equal to tau * sigma^2 already meets the rule: compare with <=")
         if losses == [0.05, 0.03, 0.02, 0.01] and got == 4:
             raise AssertionError("the threshold is tau * noise_sigma**2: tau multiplies the variance")
-        if losses == [0.004, 0.003] and got == 1 and sigma == 0.05:
-            pass  # 0.004 > 0.0025: step 1 must not stop; handled by the generic message below
         if got != want:
             raise AssertionError(f"losses {losses}, noise_sigma {sigma}, tau {tau}: the rule fires at step {want}, "
                                  f"got {got} (threshold tau * sigma^2 = {tau * sigma ** 2:.4g})")

@@ -74,6 +74,29 @@ class EDSREncoder(nn.Module):
 SWITCHES = ("local_ensemble", "feat_unfold", "cell_decode")
 
 
+def ensemble_weights(rel: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
+    """LIIF's local-ensemble weights (paper, Eq. 3): ``rel`` ``(..., 4, 2)`` -> weights ``(..., 4)`` summing to 1.
+
+    ``rel[..., t, :]`` is the offset ``x - v_t`` from code ``t`` to the query, codes in the order
+    (up-left, up-right, down-left, down-right). Code ``t`` is weighted by the area of the rectangle
+    between the query and the *diagonally opposite* code, divided by the sum of the four areas.
+    Because the four codes sit on two rows and two columns, that area rule factorises into one
+    linear weight per axis, ``|ry_down| / (|ry_up| + |ry_down|)`` times the same along x, and
+    this function computes it in that form. The two agree to ``eps`` everywhere except where the
+    area rule degenerates: at the last row (column) of codes, both vertical (horizontal) shifts
+    clamp onto the same code; if the query sits exactly on that code's row all four areas are 0,
+    and the official code (areas + 1e-9) falls back to uniform weights, which stops the
+    interpolation along the other axis too. Here that axis simply gets 1/2 for each of the two
+    (identical) codes, and the other axis keeps its linear weights.
+    """
+    if rel.shape[-2:] != (4, 2):
+        raise ValueError(f"rel must have shape (..., 4, 2) (four codes, (y, x) offsets), got {tuple(rel.shape)}")
+    ry, rx = rel[..., 0].abs(), rel[..., 1].abs()
+    up = (ry[..., 2] + eps) / (ry[..., 0] + ry[..., 2] + 2 * eps)      # rows: codes 0, 1 up; 2, 3 down
+    left = (rx[..., 1] + eps) / (rx[..., 0] + rx[..., 1] + 2 * eps)    # columns: codes 0, 2 left; 1, 3 right
+    return torch.stack([up * left, up * (1 - left), (1 - up) * left, (1 - up) * (1 - left)], dim=-1)
+
+
 class LIIF(nn.Module):
     """Encoder + local implicit decoder. ``query(feat, coord, cell)`` decodes any coordinates.
 
@@ -130,7 +153,7 @@ class LIIF(nn.Module):
         else:
             shifts, eps = [(0, 0)], 0.0
         half = 1.0 / lr_size                                  # half an LR pixel in [-1, 1] units (radius)
-        preds, areas = [], []
+        preds, rels = [], []
         for sy, sx in shifts:
             q = coord.clone()
             q[..., 0] += sy * half[0] + eps                 # + eps: a query on a cell border takes the next cell,
@@ -144,12 +167,11 @@ class LIIF(nn.Module):
             if self.cell_decode:
                 inp.append(cell * lr_size)
             preds.append(self.decoder(torch.cat(inp, dim=-1)))
-            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
+            rels.append(rel)
         if not self.local_ensemble:
             return preds[0] * 0.5 + 0.5
-        total = sum(areas)
-        areas = areas[::-1]                                   # weight of a code = area opposite to it
-        out = sum(p * (a / total)[..., None] for p, a in zip(preds, areas))
+        weights = ensemble_weights(torch.stack(rels, dim=-2))   # (B, Q, 4)
+        out = sum(p * weights[..., k, None] for k, p in enumerate(preds))
         return out * 0.5 + 0.5
 
     def forward(self, lr: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor | None = None) -> torch.Tensor:
@@ -280,17 +302,26 @@ class Batch:
     target: torch.Tensor  # (B, Q, C) HR values at the queries
 
 
-def training_images(names=TRAIN_IMAGES) -> list[torch.Tensor]:
-    """The training images as single-channel ``(1, H, W)`` tensors (a colour image gives three)."""
+def training_images(names=TRAIN_IMAGES, channels: int = 1) -> list[torch.Tensor]:
+    """The training images as ``(channels, H, W)`` tensors at their native size.
+
+    ``channels=1``: a colour image gives three single-channel images (the CPU models are single-channel).
+    ``channels=3``: colour images as they are, grey ones repeated to three channels (the RGB paper preset).
+    """
     from .data import load_image
 
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels!r}")
     overlap = sorted(set(names) & set(HELD_OUT))
     if overlap:
         raise ValueError(f"{overlap} are held out for evaluation and may not be used for training")
     out = []
     for n in names:
         img = load_image(n)
-        out += [img[c : c + 1] for c in range(img.shape[0])]
+        if channels == 1:
+            out += [img[c : c + 1] for c in range(img.shape[0])]
+        else:
+            out.append(img.expand(3, -1, -1).contiguous() if img.shape[0] == 1 else img)
     return out
 
 
@@ -346,5 +377,84 @@ def psnr_shaved(pred: torch.Tensor, target: torch.Tensor, shave: int = 0) -> flo
     return psnr(pred, target)
 
 
-__all__ = ["EDSREncoder", "LIIF", "SWITCHES", "HELD_OUT", "TRAIN_IMAGES", "Batch", "cell_for", "output_size", "upsample",
-           "save", "load", "pretrained", "training_images", "sample_batch", "downscale", "psnr_shaved"]
+# ---------------------------------------------------------------------------------------------
+# Evaluation on native crops (the paper's protocol, on the images we ship)
+# ---------------------------------------------------------------------------------------------
+
+SHAVES = ("scale", "scale+6")
+
+
+@dataclass
+class EvalPair:
+    name: str
+    scale: float
+    hr: torch.Tensor          # (C, H, W): a slice of the stored image, H and W multiples of the scale
+    lr: torch.Tensor          # (C, H / scale, W / scale): its antialiased bicubic downsampling
+    box: tuple[int, int]      # (y0, x0) of ``hr`` in the stored image
+
+
+def eval_pair(name: str, scale: float, size: int | tuple[int, int] | None = None, gray: bool = True) -> EvalPair:
+    """An HR/LR test pair cut from the stored image ``name`` at its native resolution (never resized).
+
+    ``size`` (optional) limits the HR crop to a centred ``size`` window of the stored pixels (to keep
+    CPU evaluation short); the crop is then cut at its bottom/right edge to ``round(h_lr * scale)`` rows
+    with ``h_lr = floor(H / scale)`` (and the same for columns), as the official code does, and the LR
+    input is :func:`downscale` of it. ``gray=True`` converts colour images to luminance
+    (``skimage.color.rgb2gray``, ITU-R BT.709 weights); ``False`` keeps RGB.
+    """
+    from .data import load_image
+
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale < 1:
+        raise ValueError(f"scale must be a finite real number >= 1, got {scale!r}")
+    full = load_image(name, gray=gray)
+    h, w = full.shape[1:]
+    if size is not None:
+        size = (size, size) if isinstance(size, int) else tuple(size)
+        if len(size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in size):
+            raise ValueError(f"size must be a positive int or a (H, W) pair of positive ints, got {size!r}")
+        h, w = min(h, size[0]), min(w, size[1])
+    y0, x0 = (full.shape[1] - h) // 2, (full.shape[2] - w) // 2
+    h_lr, w_lr = math.floor(h / scale + 1e-9), math.floor(w / scale + 1e-9)
+    if min(h_lr, w_lr) < 1:
+        raise ValueError(f"a {h}x{w} crop of {name!r} is smaller than one LR pixel at scale {scale}")
+    hr = full[:, y0 : y0 + round(h_lr * scale), x0 : x0 + round(w_lr * scale)]
+    return EvalPair(name, scale, hr, downscale(hr, (h_lr, w_lr)), (y0, x0))
+
+
+def shave_for(scale: float, shave: str | int = "scale") -> int:
+    """Border pixels cut before PSNR: ``"scale"`` (benchmark sets; ceil(scale)), ``"scale+6"`` (the paper's DIV2K
+    columns, as in the official code), or an explicit non-negative int."""
+    if isinstance(shave, str):
+        if shave not in SHAVES:
+            raise ValueError(f"shave must be one of {', '.join(map(repr, SHAVES))} or an int >= 0, got {shave!r}")
+        return math.ceil(scale) + (6 if shave == "scale+6" else 0)
+    if isinstance(shave, bool) or not isinstance(shave, int) or shave < 0:
+        raise ValueError(f"shave must be one of {', '.join(map(repr, SHAVES))} or an int >= 0, got {shave!r}")
+    return shave
+
+
+def evaluate(model: LIIF, scales=(2, 3, 4), names=HELD_OUT, size: int | tuple[int, int] | None = None,
+             gray: bool = True, shave: str | int = "scale") -> list[dict]:
+    """PSNR of LIIF and of bicubic interpolation on native crops (:func:`eval_pair`) of ``names`` at each scale.
+
+    Returns one row per (scale, image): ``{"scale", "image", "hr_size", "bicubic", "liif"}`` (dB, after
+    cutting :func:`shave_for` border pixels). The baseline is :func:`inrutils.degrade.upsample_bicubic`
+    (Keys a = -0.75, no antialiasing, pixel-centre aligned).
+    """
+    from .degrade import upsample_bicubic
+
+    rows = []
+    for s in scales:
+        cut = shave_for(s, shave)
+        for name in names:
+            pair = eval_pair(name, s, size, gray)
+            out = tuple(pair.hr.shape[1:])
+            rows.append({"scale": s, "image": name, "hr_size": out,
+                         "bicubic": psnr_shaved(upsample_bicubic(pair.lr, size=out), pair.hr, cut),
+                         "liif": psnr_shaved(upsample(model, pair.lr, size=out), pair.hr, cut)})
+    return rows
+
+
+__all__ = ["EDSREncoder", "LIIF", "SWITCHES", "ensemble_weights", "HELD_OUT", "TRAIN_IMAGES", "Batch", "cell_for", "output_size", "upsample",
+           "save", "load", "pretrained", "training_images", "sample_batch", "downscale", "psnr_shaved",
+           "EvalPair", "eval_pair", "shave_for", "SHAVES", "evaluate"]

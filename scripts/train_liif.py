@@ -3,22 +3,29 @@
     python scripts/train_liif.py --preset cpu --out data/liif_cpu.pt            # the shipped checkpoint
     python scripts/train_liif.py --preset cpu --iters 1500 --no-ensemble --out data/liif_cpu-no-ensemble.pt
     torchrun --nproc_per_node=2 scripts/train_liif.py --preset cpu --out /tmp/liif.pt   # DistributedDataParallel
-    python scripts/train_liif.py --preset paper --out liif_paper.pt              # the paper's recipe (GPU)
+    python scripts/train_liif.py --preset paper --out liif_paper.pt              # the paper's model and recipe, RGB (GPU)
 
 Recipe (the paper's): random HR crops at a scale s ~ U(1, 4), their bicubic downsampling to a
 fixed LR patch, random HR query pixels with coordinates and cells, L1 loss, Adam, step decay.
-Presets differ in size only:
+Presets differ in size and colour only:
 
-- ``paper``: EDSR-baseline encoder (16 blocks x 64), decoder 5 x 256, 16 patches of 48^2 LR pixels,
-  48^2 queries each, lr 1e-4 halved every 200k of 1M iterations.
-- ``cpu``: encoder 8 x 32, decoder 5 x 128, 8 patches of 32^2, 24^2 queries each (the decoder
-  dominates the cost on a CPU), lr 4e-4 halved at 50 %, 75 % and 90 % of 7,000 iterations.
+- ``paper``: the paper's model, RGB: EDSR-baseline encoder (16 blocks x 64), decoder 5 x 256,
+  16 patches of 48^2 LR pixels, 48^2 queries each, lr 1e-4 halved every 200k of 1M iterations
+  (the official schedule: 1,000 epochs of 1,000 iterations, halved every 200 epochs). The data
+  are not the paper's (DIV2K's 800 training images cannot be shipped): the bundled training
+  images, colour ones as they are and grey ones repeated to three channels.
+- ``cpu``: single-channel (colour images are processed one channel at a time), encoder 8 x 32,
+  decoder 5 x 128, 8 patches of 32^2, 24^2 queries each (the decoder dominates the cost on a
+  CPU), lr 4e-4 halved at 50 %, 75 % and 90 % of 7,000 iterations.
 
-Training data: ``inrutils.liif.TRAIN_IMAGES`` (bundled natural images; colour ones split into
-channels, the model is single-channel and colour images are processed per channel). The demo
-images ``inrutils.liif.HELD_OUT`` are never used for training; the end of the run reports PSNR
-on them against bicubic. Under torchrun each process draws its own crops (seed + rank), the
-global batch is split across processes, gradients are averaged by DDP and rank 0 saves.
+Training data: ``inrutils.liif.TRAIN_IMAGES`` (bundled natural images). The demo images
+``inrutils.liif.HELD_OUT`` are never used for training; the end of the run reports PSNR on native
+crops of them against bicubic (``inrutils.liif.evaluate``: grey, shave = scale for a single-channel
+model; RGB, shave = scale + 6 as in the paper's DIV2K columns for an RGB one). Under torchrun each
+process draws its own crops (seed + rank), the global batch is split across processes, gradients
+are averaged by DDP and rank 0 saves. Every rank checks that the loss is finite and the ranks
+agree (an all-reduce of the flag) before any of them stops, so one diverging rank cannot leave
+the others waiting in the next gradient all-reduce.
 """
 from __future__ import annotations
 
@@ -33,31 +40,29 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from inrutils import liif
-from inrutils.data import load_image
-from inrutils.degrade import upsample_bicubic
 
 PRESETS = {
-    "paper": dict(n_resblocks=16, n_feats=64, hidden=256, layers=5, batch=16, patch=48, queries=48 * 48,
-                  iters=1_000_000, lr=1e-4, milestones=(0.2, 0.4, 0.6, 0.8)),
-    "cpu": dict(n_resblocks=8, n_feats=32, hidden=128, layers=5, batch=8, patch=32, queries=24 * 24,
+    "paper": dict(channels=3, n_resblocks=16, n_feats=64, hidden=256, layers=5, batch=16, patch=48,
+                  queries=48 * 48, iters=1_000_000, lr=1e-4, milestones=(0.2, 0.4, 0.6, 0.8)),
+    "cpu": dict(channels=1, n_resblocks=8, n_feats=32, hidden=128, layers=5, batch=8, patch=32, queries=24 * 24,
                 iters=7000, lr=4e-4, milestones=(0.5, 0.75, 0.9)),
-    "smoke": dict(n_resblocks=1, n_feats=8, hidden=16, layers=2, batch=2, patch=12, queries=32,
+    "smoke": dict(channels=1, n_resblocks=1, n_feats=8, hidden=16, layers=2, batch=2, patch=12, queries=32,
                   iters=3, lr=1e-3, milestones=(0.5,)),
+    "smoke-rgb": dict(channels=3, n_resblocks=1, n_feats=8, hidden=16, layers=2, batch=2, patch=12, queries=32,
+                      iters=3, lr=1e-3, milestones=(0.5,)),
 }
 
 
-def evaluate(model: liif.LIIF, scales=(2, 3, 4), size: int = 240) -> dict[str, float]:
-    """Mean PSNR (shave = scale) over the held-out images, centre-cropped to ``size``: LIIF and bicubic."""
+def evaluate(model: liif.LIIF, scales=(2, 3, 4)) -> dict[str, float]:
+    """Mean PSNR over native crops of the held-out images (grey and shave = scale for a single-channel model,
+    RGB and shave = scale + 6 for an RGB one): LIIF and bicubic."""
+    rgb = model.channels == 3
+    rows = liif.evaluate(model, scales, gray=not rgb, shave="scale+6" if rgb else "scale")
     out = {}
     for s in scales:
-        ours, bic = [], []
-        for name in liif.HELD_OUT:
-            hr = load_image(name, size)
-            lr = liif.downscale(hr, (size // s, size // s))
-            up = upsample_bicubic(lr, size=(size, size))
-            ours.append(liif.psnr_shaved(liif.upsample(model, lr, size=(size, size)), hr, s))
-            bic.append(liif.psnr_shaved(up, hr, s))
-        out[f"x{s}"], out[f"x{s}_bicubic"] = sum(ours) / len(ours), sum(bic) / len(bic)
+        sel = [r for r in rows if r["scale"] == s]
+        out[f"x{s}"] = sum(r["liif"] for r in sel) / len(sel)
+        out[f"x{s}_bicubic"] = sum(r["bicubic"] for r in sel) / len(sel)
     return out
 
 
@@ -73,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads per process")
     ap.add_argument("--log-every", type=int, default=250)
     ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation at the end")
+    ap.add_argument("--poison-loss-at", type=int, default=None, metavar="ITER",
+                    help="testing only: make the last rank's loss NaN at this iteration (checks that every rank stops)")
     args = ap.parse_args(argv)
     p = dict(PRESETS[args.preset])
     iters = p["iters"] if args.iters is None else args.iters
@@ -92,21 +99,31 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"the global batch {p['batch']} must be divisible by the number of processes {world}")
 
     torch.manual_seed(args.seed)  # identical initial weights on every rank (DDP also broadcasts them)
-    model = liif.LIIF(channels=1, n_resblocks=p["n_resblocks"], n_feats=p["n_feats"], hidden=p["hidden"],
+    model = liif.LIIF(channels=p["channels"], n_resblocks=p["n_resblocks"], n_feats=p["n_feats"], hidden=p["hidden"],
                       layers=p["layers"], local_ensemble=not args.no_ensemble, feat_unfold=not args.no_unfold,
                       cell_decode=not args.no_cell).to(device)
     net = DistributedDataParallel(model) if distributed else model
     opt = torch.optim.Adam(net.parameters(), lr=p["lr"])
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [round(m * iters) for m in p["milestones"]], gamma=0.5)
-    images = liif.training_images()
+    images = liif.training_images(channels=p["channels"])
     gen = torch.Generator().manual_seed(args.seed * 1000 + rank)  # each rank its own crops
     t0, running = time.perf_counter(), 0.0
     for it in range(1, iters + 1):
         b = liif.sample_batch(images, p["batch"] // world, p["patch"], p["queries"], generator=gen)
         pred = net(b.lr.to(device), b.coord.to(device), b.cell.to(device))
         loss = (pred - b.target.to(device)).abs().mean()
-        if not math.isfinite(loss.item()):
-            raise SystemExit(f"iteration {it}: the loss is {loss.item()}; lower --lr or check the data")
+        if args.poison_loss_at == it and rank == world - 1:
+            loss = loss * float("nan")
+        # every rank learns whether any rank's loss is non-finite before one of them stops
+        finite = torch.tensor([1.0 if math.isfinite(loss.item()) else 0.0], device=device)
+        if distributed:
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        if finite.item() < 1:
+            print(f"rank {rank}/{world}: iteration {it}: a non-finite loss (this rank's: {loss.item()}); "
+                  "stopping every rank", flush=True)
+            if distributed:
+                dist.destroy_process_group()
+            raise SystemExit(f"iteration {it}: the loss is not finite; lower --lr or check the data")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -184,3 +184,152 @@ def test_shipped_checkpoint_beats_bicubic_on_a_held_out_image():
 def test_sample_batch_refuses_images_too_small_for_the_patch():
     with pytest.raises(ValueError, match="no training image is large enough"):
         liif.sample_batch([torch.rand(1, 40, 40)], 1, 48, 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Local-ensemble weights and the border degeneracy (issue 18)
+# ---------------------------------------------------------------------------------------------
+
+def _area_rule(rel):
+    """The paper's Eq. 3 as the official code writes it: opposite areas (+ 1e-9), normalised."""
+    areas = (rel[..., 0] * rel[..., 1]).abs() + 1e-9
+    return areas.flip(-1) / areas.sum(-1, keepdim=True)
+
+
+def test_ensemble_weights_equal_the_opposite_area_rule_inside_the_grid():
+    g = torch.Generator().manual_seed(3)
+    t = torch.rand(500, 2, generator=g) * 2                           # queries in the square of four codes
+    codes = torch.tensor([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 2.0]])
+    rel = t[:, None] - codes
+    w = liif.ensemble_weights(rel)
+    assert w.shape == (500, 4)
+    assert torch.allclose(w, _area_rule(rel), atol=1e-6)
+    assert torch.allclose(w.sum(-1), torch.ones(500), atol=1e-6)
+    # bilinear: the weight of the up-left code is (1 - y/2)(1 - x/2)
+    assert torch.allclose(w[:, 0], (1 - t[:, 0] / 2) * (1 - t[:, 1] / 2), atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4, 2\)"):
+        liif.ensemble_weights(torch.zeros(4, 3))
+
+
+def test_ensemble_weights_keep_interpolating_where_both_rows_clamp_onto_one_code():
+    # the query sits exactly on the last code row: both vertical shifts give that code, rel_y = 0 for all four
+    rel = torch.tensor([[0.0, 0.5], [0.0, -1.5], [0.0, 0.5], [0.0, -1.5]])
+    w = liif.ensemble_weights(rel)
+    assert torch.allclose(_area_rule(rel), torch.full((4,), 0.25))     # the area rule degenerates to uniform
+    assert torch.allclose(w, torch.tensor([0.375, 0.125, 0.375, 0.125]), atol=1e-6)   # x stays linear (3/4, 1/4)
+
+
+@pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
+def test_upsample_x3_is_continuous_at_every_pixel():
+    """At odd integer scales HR rows/columns fall exactly on LR code centres; row H-2 used to lose interpolation."""
+    from inrutils.data import load_image
+
+    model = liif.pretrained("cpu")
+    hr = load_image("camera", gray=True)[:, 100:190, 200:290]
+    lr = liif.downscale(hr, (30, 30))
+    up = liif.upsample(model, lr, scale=3)
+    with torch.no_grad():
+        feat = model.encode(lr[None])
+        coord = grid(90, 90)[None]
+        cell = liif.cell_for(90, 90, coord.shape[1])[None]
+        here = model.query(feat, coord, cell)[0, :, 0].view(90, 90)
+        near = model.query(feat, coord - 1e-5, cell)[0, :, 0].view(90, 90)
+    assert torch.allclose(up[0], here.clamp(0, 1), atol=1e-6)      # upsample decodes exactly these queries
+    assert float((here - near).abs().max()) < 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation on native crops
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [360, None])
+def test_every_evaluation_hr_image_is_a_slice_of_the_stored_image(size):
+    from inrutils.data import load_image
+
+    for name in liif.HELD_OUT:
+        stored = load_image(name, gray=True)
+        for s in (2, 3, 4, 6, 12, 18, 30):
+            pair = liif.eval_pair(name, s, size=size)
+            h, w = pair.hr.shape[1:]
+            y0, x0 = pair.box
+            assert h % s == 0 and w % s == 0
+            assert torch.equal(pair.hr, stored[:, y0 : y0 + h, x0 : x0 + w]), (name, s)
+            assert pair.lr.shape[1:] == (h // s, w // s)
+            if size is not None:
+                assert h > min(size, stored.shape[1]) - s and w > min(size, stored.shape[2]) - s
+            else:
+                assert (y0, x0) == (0, 0)                          # whole image, cut at bottom/right as in the official code
+
+
+def test_eval_pair_rgb_and_bad_arguments():
+    pair = liif.eval_pair("chelsea", 3.5, size=(100, 120), gray=False)
+    assert pair.hr.shape == (3, 98, 119) and pair.lr.shape == (3, 28, 34)   # floor(100 / 3.5) = 28, round(28 * 3.5) = 98
+    with pytest.raises(ValueError, match="scale must be"):
+        liif.eval_pair("camera", 0.5)
+    with pytest.raises(ValueError, match="smaller than one LR pixel"):
+        liif.eval_pair("camera", 30, size=20)
+    with pytest.raises(ValueError, match="size must be"):
+        liif.eval_pair("camera", 2, size=(0, 3))
+    assert liif.shave_for(4) == 4 and liif.shave_for(4, "scale+6") == 10 and liif.shave_for(3.5) == 4
+    assert liif.shave_for(2, 0) == 0
+    with pytest.raises(ValueError, match="'scale', 'scale\\+6'"):
+        liif.shave_for(2, "div2k")
+
+
+def test_evaluate_rows():
+    rows = liif.evaluate(tiny(), scales=(2, 3), names=("camera", "coffee"), size=24)
+    assert [(r["scale"], r["image"]) for r in rows] == [(2, "camera"), (2, "coffee"), (3, "camera"), (3, "coffee")]
+    assert all(r["hr_size"] == (24, 24) for r in rows)
+    assert all(5 < r["bicubic"] < 60 and 0 < r["liif"] < 60 for r in rows)
+
+
+def test_training_images_rgb():
+    imgs = liif.training_images(("brick", "grace_hopper"), channels=3)
+    assert [i.shape[0] for i in imgs] == [3, 3]
+    assert torch.equal(imgs[0][0], imgs[0][2])                      # a grey image repeated
+    with pytest.raises(ValueError, match="channels must be 1 or 3"):
+        liif.training_images(("brick",), channels=2)
+
+
+def test_ensemble_exercise_rejects_a_call_to_the_library():
+    from inrutils import exercises
+    from inrutils.liif import ensemble_weights as ew
+
+    with pytest.raises(AssertionError, match="calls inrutils.liif.ensemble_weights"):
+        exercises.check_ensemble_weights(lambda rel: liif.ensemble_weights(rel))
+    with pytest.raises(AssertionError, match="calls inrutils.liif.ensemble_weights"):
+        exercises.check_ensemble_weights(lambda rel: ew(rel))
+
+
+def test_train_script_rgb_paper_preset_smoke(tmp_path):
+    """The RGB presets build a 3-channel model; the paper preset is the paper's EDSR-baseline + 5 x 256 decoder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_liif", ROOT / "scripts" / "train_liif.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    p = mod.PRESETS["paper"]
+    assert (p["channels"], p["n_resblocks"], p["n_feats"], p["hidden"], p["layers"]) == (3, 16, 64, 256, 5)
+    assert (p["batch"], p["patch"], p["queries"], p["lr"]) == (16, 48, 2304, 1e-4)
+    out = subprocess.run([sys.executable, "scripts/train_liif.py", "--preset", "smoke-rgb", "--out", str(tmp_path / "c.pt"),
+                          "--no-eval", "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    m = liif.load(tmp_path / "c.pt")
+    assert m.channels == 3 and liif.upsample(m, torch.rand(3, 5, 5), scale=2).shape == (3, 10, 10)
+
+
+def test_ddp_stops_every_rank_on_a_non_finite_loss(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+                          "scripts/train_liif.py", "--preset", "smoke", "--iters", "4", "--poison-loss-at", "2",
+                          "--out", str(tmp_path / "d.pt"), "--no-eval", "--threads", "1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    # both ranks saw the flag (rank 0's own loss was finite) and stopped at the same iteration
+    assert "rank 0/2: iteration 2: a non-finite loss" in out.stdout, (out.stdout[-2000:], out.stderr[-2000:])
+    assert "rank 1/2: iteration 2: a non-finite loss" in out.stdout
+    assert not (tmp_path / "d.pt").exists()
