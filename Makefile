@@ -19,7 +19,7 @@ GRADE_TIMEOUT ?= 300
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test fast notebooks student assignments grade bench clean help
+.PHONY: setup lab test fast notebooks student assignments grade book bench clean help
 
 help:
 	@echo "make setup      create .venv and install inrutils with the course's tools"
@@ -30,6 +30,7 @@ help:
 	@echo "make student    write student versions (the nbgrader release, cells editable) to build/student/"
 	@echo "make assignments  nbgrader course directory in $(COURSE): source/ and release/ per notebook"
 	@echo "make grade SUBMISSIONS=dir  autograde dir/<student>/<notebook>.ipynb -> $(COURSE)/grades.csv"
+	@echo "make book       build the course site (saved notebooks, README, docs/) in build/book/html/"
 	@echo "make bench      run the benchmarks in scripts/"
 
 $(STAMP): pyproject.toml
@@ -44,12 +45,19 @@ $(INSTRUCTOR): $(STAMP)
 
 setup: $(STAMP)
 
+# The site's tools (Sphinx, myst-nb, sphinx-book-theme) and Playwright for the browser tests.
+BOOK_STAMP := $(VENV)/.installed-book
+$(BOOK_STAMP): $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check $(PIP_ARGS) "$(TORCH_SPEC)" -e ".[dev,book]"
+	touch $(BOOK_STAMP)
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 # Two xdist workers share the cores: one thread each (notebook kernels inherit OMP_NUM_THREADS; with two
 # threads per kernel the OpenMP barriers of small tensors spin against the other worker, up to 9x slower).
-test: $(STAMP) $(INSTRUCTOR)
+# With Chromium on the machine, the browser tests (tests/test_browser.py) run too: install their tools.
+test: $(STAMP) $(INSTRUCTOR) $(if $(wildcard /usr/bin/chromium),$(BOOK_STAMP))
 	INRUTILS_FAST=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests $(NOTEBOOKS) $(PYTEST_ARGS)
 
@@ -71,6 +79,12 @@ grade: $(INSTRUCTOR)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir (one folder per student: dir/<student>/<notebook>.ipynb)"; exit 2; }
 	test -f $(COURSE)/gradebook.db || $(MAKE) assignments
 	$(PY) scripts/nbgrader_course.py grade --course $(COURSE) --timeout $(GRADE_TIMEOUT) --csv $(COURSE)/grades.csv $(SUBMISSIONS)
+
+# The site from the saved notebooks (never executed), README and docs/; Sphinx's config is in book/.
+book: $(BOOK_STAMP)
+	$(PY) -m sphinx -E -b html -c book -d build/book/doctrees . build/book/html
+	@echo "Site in build/book/html/: open build/book/html/index.html, or serve it with"
+	@echo "  $(PY) -m http.server --bind 127.0.0.1 --directory build/book/html 8000"
 
 bench: $(STAMP)
 	$(PY) scripts/bench_fit.py
