@@ -194,9 +194,10 @@ def _check_factor(img: torch.Tensor, factor: object) -> int:
 def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch.Tensor:
     """Downsample a ``(C, H, W)`` image by an integer ``factor`` (which must divide H and W); differentiable.
 
-    ``method``: ``"bicubic"`` (Keys a = -0.75 with antialiasing, exactly
-    ``torch.nn.functional.interpolate(..., mode="bicubic", antialias=True)``, close to
-    MATLAB's ``imresize``), ``"lanczos2"`` (see :func:`lanczos2_taps`, reflect-padded) or
+    ``method``: ``"bicubic"`` (exactly ``torch.nn.functional.interpolate(..., mode="bicubic",
+    antialias=True)``: torch's antialiased path uses the Keys kernel with a = -0.5, the kernel of
+    PIL's BICUBIC and MATLAB's ``imresize``, stretched by ``factor``; torch's plain bicubic
+    upsampling, :func:`upsample_bicubic`, uses a = -0.75), ``"lanczos2"`` (see :func:`lanczos2_taps`, reflect-padded) or
     ``"box"`` (the mean of each ``factor x factor`` block).
     """
     check_image(img, range01=False)
