@@ -105,17 +105,18 @@ def problems(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> list[str]:
         want = expected(nb, path)
     except MetadataError as err:
         return [str(err)]
-    out = []
+    out, read_only = [], []  # exercises' problems first: they matter most
     for idx, (cell, w) in enumerate(zip(nb.cells, want)):
         have = {k: v for k, v in cell.metadata.get("nbgrader", {}).items() if k != "checksum"}
         if w.get("points") is not None and not (isinstance(w["points"], (int, float)) and w["points"] > 0):
             out.append(f"{name}, cell {idx}: points must be a positive number, got {w['points']!r}")
         if have != w:
             role = "solution" if w["solution"] else "check" if w["grade"] else "read-only"
-            out.append(f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata {have or 'missing'}, "
+            (out if role != "read-only" else read_only).append(f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata {have or 'missing'}, "
                        f"expected {w}")
         if cell.cell_type != "code" and ("outputs" in cell or "execution_count" in cell):
             out.append(f"{name}, cell {idx}: a {cell.cell_type} cell must carry no outputs/execution_count key")
+    out += read_only
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     dupes = sorted({i for i in ids if i and ids.count(i) > 1})
     if dupes:
