@@ -118,3 +118,24 @@ def test_convnet_bad_input():
         net(torch.zeros(2, 10, 64, 1))
     with pytest.raises(ValueError, match="8x8 grid"):
         net(torch.zeros(2, 6, 16, 1))
+
+
+def test_order_zero_convnet_is_a_pointwise_network_of_the_values():
+    """orders (0, 0): no derivatives, each layer mixes channels at a point (a 1x1 convolution of the INR's values)."""
+    torch.manual_seed(1)
+    net = insp.INSPConvNet(widths=(4, 3), orders=(0, 0), grid_hw=(4, 4)).double()
+    with torch.no_grad():
+        for b in net.biases:
+            b.normal_()
+    values = torch.randn(2, 1, 16, 1, dtype=torch.float64)          # (B, P=1, S, C): a jet of order 0
+    h = values[:, 0]
+    for w, b in zip(net.weights, net.biases):
+        h = torch.tanh(h @ w[:, 0, :].T + b)                         # (B, S, C_out)
+    torch.testing.assert_close(net.fields(values)[-1][0], h.reshape(-1, 3))
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 1), torch.nn.Tanh(), torch.nn.Conv2d(4, 3, 1), torch.nn.Tanh()).double()
+    with torch.no_grad():
+        for layer, w, b in zip((conv[0], conv[2]), net.weights, net.biases):
+            layer.weight.copy_(w[:, 0, :, None, None])
+            layer.bias.copy_(b)
+    maps = conv(values[:, 0].reshape(2, 4, 4, 1).permute(0, 3, 1, 2))
+    torch.testing.assert_close(maps.permute(0, 2, 3, 1).reshape(-1, 3), h.reshape(-1, 3))
