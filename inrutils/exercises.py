@@ -40,6 +40,7 @@ def _names_used(fn: Callable) -> set[str]:
     while stack:
         c = stack.pop()
         names.update(c.co_names)
+        names.update(c.co_freevars)
         stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
     return names
 
@@ -147,6 +148,48 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
                 f"sigma_ff={sigma_ff}, |d|={float(r2[i].sqrt()):.4g}: expected {float(want[i]):.4f}, got {float(got[i]):.4f}"
             )
     _passed("Fourier-feature kernel")
+
+
+def _pareto_reference(points: dict) -> list:
+    """Names in ``points`` (name -> (seconds, psnr)) that no other point dominates, sorted."""
+    front = []
+    for name, (t, p) in points.items():
+        if not any(o != name and t2 <= t and p2 >= p and (t2 < t or p2 > p) for o, (t2, p2) in points.items()):
+            front.append(name)
+    return sorted(front)
+
+
+def check_pareto_front(fn: Callable[[dict], list]) -> None:
+    """``fn(points)``: the sorted names of the points (name -> (seconds, psnr)) that no other point dominates."""
+    _reject_library_call(fn, {"_pareto_reference": _pareto_reference}, "find the non-dominated methods")
+    gen = torch.Generator().manual_seed(3)
+    cases = [
+        {"a": (1.0, 20.0), "b": (2.0, 25.0), "c": (3.0, 24.0)},  # c is slower and worse than b
+        {"a": (1.0, 20.0), "b": (1.0, 22.0)},                      # a tie in time: b is better
+        {"a": (1.0, 20.0), "b": (1.0, 20.0)},                      # identical points dominate neither
+    ]
+    for _ in range(5):
+        ts = torch.rand(7, generator=gen) * 10
+        ps = torch.rand(7, generator=gen) * 10 + 20
+        cases.append({f"m{i}": (float(t), float(p)) for i, (t, p) in enumerate(zip(ts, ps))})
+    for pts in cases:
+        got = fn(dict(pts))
+        if not isinstance(got, (list, tuple)):
+            raise AssertionError(f"return a list of names, got {type(got).__name__}")
+        got = sorted(got)
+        want = _pareto_reference(pts)
+        if got == want:
+            continue
+        worse = sorted(set(got) - set(want))
+        if worse:
+            n = worse[0]
+            by = [o for o, (t2, p2) in pts.items() if o != n and t2 <= pts[n][0] and p2 >= pts[n][1]]
+            raise AssertionError(f"{n} {pts[n]} is dominated by {by[0]} {pts[by[0]]} (at least as fast and as good)"
+                                 " but is in your front")
+        n = sorted(set(want) - set(got))[0]
+        raise AssertionError(f"{n} {pts[n]} is not dominated by any other point (equal points do not dominate each "
+                             "other) but is missing from your front")
+    _passed("Pareto front")
 
 
 def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:

@@ -65,6 +65,24 @@ def test_notebook01_checks_reject_a_library_call():
         exercises.check_ff_kernel(via_module)
 
 
+def test_pareto_front_check():
+    from inrutils.exercises import _pareto_reference
+
+    def mine(points):
+        return sorted(n for n, (t, p) in points.items()
+                      if not any(t2 <= t and p2 >= p and (t2, p2) != (t, p) for t2, p2 in points.values()))
+
+    exercises.check_pareto_front(mine)
+    with pytest.raises(AssertionError, match="library"):
+        exercises.check_pareto_front(lambda pts: _pareto_reference(pts))
+    with pytest.raises(AssertionError, match="dominated by"):
+        exercises.check_pareto_front(lambda pts: sorted(pts))
+    with pytest.raises(AssertionError, match="equal points"):  # strict dominance forgotten
+        exercises.check_pareto_front(lambda pts: sorted(
+            n for n, (t, p) in pts.items()
+            if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())))
+
+
 def test_ff_kernel_mistakes():
     with pytest.raises(AssertionError, match="variance"):
         exercises.check_ff_kernel(lambda d, s: torch.exp(-2 * torch.pi**2 * s * (d**2).sum(-1)))
