@@ -1,4 +1,4 @@
-"""O-INR (Pal et al., ICML 2024): an INR as an operator from the positional-encoding field to the signal.
+"""O-INR (Pal, Adepu, Wang, Golland, Singh, ICML 2024): an INR as an operator from the encoding field to the signal.
 
 A pointwise INR maps one coordinate at a time, ``x -> MLP(gamma(x))``. O-INR instead maps the
 whole *field* of positional encodings ``gamma(x)`` over the domain to the signal, with integral
@@ -12,7 +12,13 @@ dimension in the paper). Derivatives of the output follow from the derivative of
 ``d/dx_d O-INR = J_gamma(O-INR) [d gamma / d x_d]``, a forward-mode (Jacobian-vector) product,
 computed here with :func:`torch.func.jvp`.
 
-Coordinates follow :func:`inrutils.coords.grid`: ``(y, x)`` pixel centres in [-1, 1].
+Coordinates are ``(y, x)`` in [-1, 1]. The default ``sampling="linspace"`` puts the samples at
+``linspace(-1, 1, n)`` along each axis, as the official code (``vsingh-group/oinr``) does;
+``sampling="centres"`` uses the course's pixel centres (:func:`inrutils.coords.grid`), on which the
+finer channels of a 64-pixel axis are constant (``sin(2^i pi t) = 0`` for ``2^i >= 64``).
+
+``BASELINES`` / :func:`baseline_models` / :func:`fit_decay` hold the one set of settings that
+notebook 07 and ``scripts/oinr_paper.py`` share for the SIREN, WIRE, MFN and O-INR comparison.
 """
 from __future__ import annotations
 
@@ -24,11 +30,35 @@ from torch import nn
 from torch.func import jvp
 
 from .coords import grid
+from .fit import History, fit_image
+from .models import MFN, Siren, Wire, size_to_budget
+
+SAMPLINGS = ("linspace", "centres")
+
+
+def _check_sampling(sampling: str) -> None:
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS} ('linspace': samples at linspace(-1, 1, n) as in the "
+                         f"official code; 'centres': pixel centres), got {sampling!r}")
+
+
+def encoding_coords(n: int, sampling: str = "linspace", device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The ``n`` sample positions along one axis in [-1, 1]: ``linspace(-1, 1, n)`` or the pixel centres."""
+    _check_sampling(sampling)
+    if sampling == "linspace":
+        return torch.linspace(-1.0, 1.0, n, device=device, dtype=dtype)
+    return grid(n, device=device, dtype=dtype)[:, 0]
+
+
+def spacing(n: int, sampling: str = "linspace") -> float:
+    """Distance between neighbouring samples of an ``n``-sample axis in [-1, 1] (``2 / (n - 1)`` or ``2 / n``)."""
+    _check_sampling(sampling)
+    return 2.0 / max(n - 1, 1) if sampling == "linspace" else 2.0 / n
 
 
 def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = None, offset: float = 0.0,
-                  device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The positional-encoding field on an ``h x w`` pixel-centre grid: ``(4 * n_freq, h, w)``.
+                  device=None, dtype: torch.dtype = torch.float32, sampling: str = "linspace") -> torch.Tensor:
+    """The positional-encoding field on an ``h x w`` grid: ``(4 * n_freq, h, w)``.
 
     Channels: for ``y`` then ``x``, for ``i = 0..n_freq-1``: ``sin(2^i pi t)``, ``cos(2^i pi t)``.
     ``derivative=0`` (``d/dy``) or ``1`` (``d/dx``) returns the field's derivative instead
@@ -36,13 +66,16 @@ def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = Non
     ``offset`` is the paper's ``gamma`` for sequences (Eq. 8): frame ``t`` of a video gets the
     encoding plus a scalar ``gamma_t`` (the reference code spaces ``gamma`` evenly in [0, 0.1]),
     so one network represents all frames and frames in between are a ``gamma`` in between.
+    ``sampling``: ``"linspace"`` (default, the official code's ``linspace(-1, 1, n)``) or
+    ``"centres"`` (pixel centres, :func:`inrutils.coords.grid`).
     """
     for arg, v in (("h", h), ("w", w), ("n_freq", n_freq)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"encoding_grid: {arg} must be a positive integer, got {v!r}")
     if derivative not in (None, 0, 1):
         raise ValueError(f"derivative must be None, 0 (d/dy) or 1 (d/dx), got {derivative!r}")
-    pos = grid(h, w, device=device, dtype=dtype).view(h, w, 2)
+    ys, xs = (encoding_coords(n, sampling, device=device, dtype=dtype) for n in (h, w))
+    pos = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)            # (h, w, 2): (y, x)
     freqs = (2.0 ** torch.arange(n_freq, device=device, dtype=dtype)) * math.pi
     chans = []
     for d in range(2):
@@ -59,6 +92,35 @@ def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = Non
     return out + offset if derivative is None and offset else out
 
 
+def degenerate_channels(n: int, n_freq: int = 10, sampling: str = "linspace") -> tuple[int, int]:
+    """How many of one axis's ``2 * n_freq`` encoding channels are constant, and how many equal another up to sign.
+
+    On ``n`` samples a channel ``sin(2^i pi t)`` with ``2^i`` beyond the sampling rate aliases: it can
+    become constant (every sample at a multiple of pi) or repeat a lower channel (``2^i`` and ``2^j``
+    alias to the same frequency). Such channels carry no information of their own. Returns
+    ``(constant, duplicated)``; ``(0, 0)`` means every channel is distinct.
+    """
+    t = encoding_coords(n, sampling, dtype=torch.float64)
+    f = (2.0 ** torch.arange(n_freq, dtype=torch.float64)) * math.pi
+    ch = torch.stack([torch.sin(f[:, None] * t), torch.cos(f[:, None] * t)], 1).reshape(2 * n_freq, n)
+    constant = ch.std(1, unbiased=False) < 1e-9
+    c = ch - ch.mean(1, keepdim=True)
+    c = c / c.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    corr = (c @ c.T).abs().fill_diagonal_(0)
+    corr[constant] = 0
+    corr[:, constant] = 0
+    return int(constant.sum()), int((corr > 1 - 1e-9).any(1).sum())
+
+
+def clean_size(n: int, n_freq: int = 10, sampling: str = "linspace") -> int:
+    """The size nearest to ``n`` (the smaller one on a tie) at which no encoding channel is constant or duplicated."""
+    for d in range(n):
+        for m in (n - d, n + d):
+            if m >= 2 and degenerate_channels(m, n_freq, sampling) == (0, 0):
+                return m
+    raise ValueError(f"no size near {n} has {2 * n_freq} distinct channels per axis; use fewer frequencies")
+
+
 class ContinuousConv2d(nn.Module):
     """A convolution whose kernel is a continuous function: ``(K f)(x) = int k(x - y) f(y) dy``.
 
@@ -68,11 +130,16 @@ class ContinuousConv2d(nn.Module):
     every offset inside the support is a tap, weighted by the pixel area relative to the
     reference's. So the same operator runs at any resolution (on the reference grid it is an
     ordinary ``support x support`` convolution), which is what lets O-INR render at other sizes.
+    ``sampling`` says where the samples sit (see :func:`spacing`), so that the support covers the
+    same physical width at every size. This is our redesign of CKConv (Romero et al., ICLR 2022),
+    whose kernel network covers the whole input; the official O-INR code uses CKConv itself.
     """
 
     def __init__(self, in_channels: int, out_channels: int, base_size: tuple[int, int], support: int = 3,
-                 hidden: int = 16, w0: float = 2.0):
+                 hidden: int = 16, w0: float = 2.0, sampling: str = "linspace"):
         super().__init__()
+        _check_sampling(sampling)
+        self.sampling = sampling
         if isinstance(support, bool) or not isinstance(support, int) or support < 1 or support % 2 == 0:
             raise ValueError(f"support must be a positive odd number of reference pixels, got {support!r}")
         self.in_channels, self.out_channels, self.support, self.w0 = in_channels, out_channels, support, float(w0)
@@ -95,15 +162,16 @@ class ContinuousConv2d(nn.Module):
         """
         dev, dt = self.l1.weight.device, self.l1.weight.dtype
         axes, weights = [], []
-        for base, n in zip(self.base_size, (h, w)):
-            radius, s = self.support / base, 2.0 / n                     # half-width of the support, spacing
+        refs = [spacing(b, self.sampling) for b in self.base_size]          # a reference pixel's width
+        for ref, n in zip(refs, (h, w)):
+            radius, s = self.support * ref / 2, spacing(n, self.sampling)  # half-width of the support, spacing
             taps = int(math.floor(radius / s + 0.5 - 1e-9))
             o = torch.arange(-taps, taps + 1, device=dev, dtype=dt) * s
             overlap = o.clamp(max=radius - s / 2) + s / 2 - (o - s / 2).clamp(min=-radius)
             axes.append(o)
-            weights.append(overlap.clamp_min(0) / (2.0 / base))             # in units of reference pixels
+            weights.append(overlap.clamp_min(0) / ref)                        # in units of reference pixels
         off = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)         # (kh, kw, 2) offsets in [-1, 1] units
-        rel = off / torch.tensor([self.support / b for b in self.base_size], device=dev, dtype=dt)   # in [-1, 1] over the support
+        rel = off / torch.tensor([self.support * r / 2 for r in refs], device=dev, dtype=dt)   # in [-1, 1] over the support
         z = torch.sin(self.w0 * self.l1(rel))
         z = torch.sin(self.w0 * self.l2(z))
         k = self.out(z) * (weights[0][:, None] * weights[1][None, :])[..., None]   # quadrature weights
@@ -117,13 +185,17 @@ class OINR(nn.Module):
     """The discrete O-INR for 2-D signals: ``widths`` 3x3 ('same') convolutions without bias, sine in between.
 
     Input: the encoding field ``(B, 4 * n_freq, H, W)`` (or none: :meth:`render` builds it);
-    output ``(B, out_channels, H, W)``. The paper's image model is ``widths=(64, 128, 128, 64)``.
+    output ``(B, out_channels, H, W)``. The default ``widths=(64, 128, 128, 64)`` is the official
+    code's image model (``OINR_2D``: 319,680 parameters for RGB); widths ``(64, 128, 64)`` give the
+    paper's stated ~172k (172,224). ``sampling`` is where :meth:`render` places the encoding's samples.
     """
 
     def __init__(self, out_channels: int = 1, n_freq: int = 10, widths: Sequence[int] = (64, 128, 128, 64),
                  kernel_size: int = 3, continuous: bool = False, base_size: tuple[int, int] | None = None,
-                 kernel_hidden: int = 16):
+                 kernel_hidden: int = 16, sampling: str = "linspace"):
         super().__init__()
+        _check_sampling(sampling)
+        self.sampling = sampling
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
         widths = tuple(widths)
@@ -134,14 +206,14 @@ class OINR(nn.Module):
         if continuous:
             if base_size is None:
                 raise ValueError("continuous=True needs base_size=(H, W), the grid on which the kernel spans kernel_size pixels")
-            self.convs = nn.ModuleList(ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden)
+            self.convs = nn.ModuleList(ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden, sampling=sampling)
                                        for a, b in zip(chans[:-1], chans[1:]))
         else:
             self.convs = nn.ModuleList(nn.Conv2d(a, b, kernel_size, padding="same", bias=False)
                                        for a, b in zip(chans[:-1], chans[1:]))
         self.config = {"out_channels": out_channels, "n_freq": n_freq, "widths": list(widths), "kernel_size": kernel_size,
                        "continuous": continuous, "base_size": None if base_size is None else list(base_size),
-                       "kernel_hidden": kernel_hidden}
+                       "kernel_hidden": kernel_hidden, "sampling": sampling}
 
     def forward(self, enc: torch.Tensor) -> torch.Tensor:
         if enc.ndim != 4 or enc.shape[1] != 4 * self.n_freq:
@@ -159,7 +231,8 @@ class OINR(nn.Module):
         """
         w = h if w is None else w
         p = next(self.parameters())
-        return self(encoding_grid(h, w, self.n_freq, offset=offset, device=p.device, dtype=p.dtype)[None])[0]
+        enc = encoding_grid(h, w, self.n_freq, offset=offset, device=p.device, dtype=p.dtype, sampling=self.sampling)
+        return self(enc[None])[0]
 
     def derivative(self, h: int, w: int | None = None, dim: int = 1) -> torch.Tensor:
         """``d signal / d (y, x)[dim]`` on an ``h x w`` grid, by pushing the encoding's derivative through the network.
@@ -170,8 +243,9 @@ class OINR(nn.Module):
             raise ValueError(f"dim must be 0 (d/dy) or 1 (d/dx), got {dim!r}")
         w = h if w is None else w
         p = next(self.parameters())
-        enc = encoding_grid(h, w, self.n_freq, device=p.device, dtype=p.dtype)[None]
-        tangent = encoding_grid(h, w, self.n_freq, derivative=dim, device=p.device, dtype=p.dtype)[None]
+        enc = encoding_grid(h, w, self.n_freq, device=p.device, dtype=p.dtype, sampling=self.sampling)[None]
+        tangent = encoding_grid(h, w, self.n_freq, derivative=dim, device=p.device, dtype=p.dtype,
+                                sampling=self.sampling)[None]
         _, d = jvp(self, (enc,), (tangent,))
         return d[0]
 
@@ -247,7 +321,8 @@ class OnGrid(nn.Module):
     """An O-INR seen as a coordinate model on one fixed ``h x w`` grid, so the course's ``fit``/``fit_image`` train it.
 
     ``forward(coords)`` must receive exactly ``grid(h, w)`` (all pixel centres, row-major, as
-    ``fit_image`` passes them) and returns the O-INR's output as ``(h * w, C)`` samples. An O-INR
+    ``fit_image`` passes them: they only identify the pixels; the O-INR samples its encoding field
+    with its own ``sampling``) and returns the O-INR's output as ``(h * w, C)`` samples. An O-INR
     maps the whole encoding field at once, so it has no per-point evaluation: other coordinates
     raise an error instead of being silently ignored.
     """
@@ -265,4 +340,82 @@ class OnGrid(nn.Module):
         return out.reshape(out.shape[0], -1).T
 
 
-__all__ = ["encoding_grid", "ContinuousConv2d", "OINR", "OnGrid", "pointwise_mlp", "fit_fields"]
+#: The baselines' settings shared by notebook 07 and scripts/oinr_paper.py. SIREN: 3 hidden sine layers,
+#: omega_0 = 30 (Sitzmann et al.). WIRE: 3 complex Gabor layers; omega_0 / s_0 for representation chosen on
+#: the validation image (docs/results/oinr_cpu.md), for denoising WIRE's own suggestion (omega_0 = s_0 = 4,
+#: wire_image_denoise.py). MFN: FourierNet, 3 filters, the filters' input scale = the image's larger side
+#: (the reference's 256 is set for 256-pixel images). O-INR: five 3x3 convolutions of widths (k, 2k, 2k, k)
+#: (the official model's shape scaled down), 10 frequencies, samples at linspace(-1, 1, n).
+BASELINES = {
+    "SIREN": {"layers": 3, "w0": 30.0},
+    "WIRE": {"layers": 3, "represent": {"w0": 20.0, "s0": 10.0}, "denoise": {"w0": 4.0, "s0": 4.0}},
+    "MFN": {"layers": 3, "input_scale": "max(h, w)"},
+    "O-INR": {"n_freq": 10, "widths": "(k, 2k, 2k, k)", "kernel_size": 3, "sampling": "linspace"},
+}
+MODEL_NAMES = tuple(BASELINES)
+TASKS = ("represent", "denoise")
+#: The decay recipe used for every model alike: Adam, learning rate ``lr * FINAL_LR_FACTOR ** (t / T)``
+#: (WIRE's reference code's schedule; it ends at a tenth of the initial rate).
+FINAL_LR_FACTOR = 0.1
+#: Learning rates chosen on the validation image (grace_hopper at coffee's 60x90, 400 steps, the decay
+#: recipe; clean for "represent", photon noise vs its clean version for "denoise"), from
+#: ``python scripts/oinr_paper.py --sweep`` (output in docs/results/oinr_cpu.md).
+LEARNING_RATES = {
+    "represent": {"SIREN": 3e-3, "WIRE": 1e-2, "MFN": 3e-2, "O-INR": 3e-2},
+    "denoise": {"SIREN": 1e-3, "WIRE": 5e-3, "MFN": 1e-3, "O-INR": 3e-3},
+}
+
+
+def _builders(channels: int, h: int, w: int, task: str, wire: dict | None = None) -> dict:
+    wire = dict(BASELINES["WIRE"][task], **(wire or {}))
+    return {
+        "SIREN": lambda k: Siren(2, channels, hidden=k, layers=3, w0=BASELINES["SIREN"]["w0"]),
+        "WIRE": lambda k: Wire(2, channels, hidden=k, layers=3, w0=wire["w0"], s0=wire["s0"]),
+        "MFN": lambda k: MFN(2, channels, hidden=k, layers=3, input_scale=float(max(h, w))),
+        "O-INR": lambda k: OnGrid(OINR(channels, n_freq=10, widths=(k, 2 * k, 2 * k, k)), h, w),
+    }
+
+
+def baseline_models(channels: int, h: int, w: int, budget: int, task: str = "represent", seed: int = 0,
+                    names: Sequence[str] = MODEL_NAMES, wire: dict | None = None) -> dict[str, nn.Module]:
+    """SIREN, WIRE, MFN and O-INR (an :class:`OnGrid`) for a ``(channels, h, w)`` image, each sized to ``budget``.
+
+    Settings from :data:`BASELINES` (``task`` picks WIRE's ``"represent"`` or ``"denoise"`` setting;
+    ``wire={"w0": ...}`` overrides it); every model's width is chosen by
+    :func:`inrutils.models.size_to_budget` (within 5 % of ``budget``) and initialised after
+    ``torch.manual_seed(seed)``.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown:
+        raise ValueError(f"names must be among {MODEL_NAMES}, got {unknown}")
+    build = _builders(channels, h, w, task, wire)
+    out = {}
+    for name in names:
+        torch.manual_seed(seed)
+        out[name] = size_to_budget(build[name], budget)
+    return out
+
+
+def fit_decay(model: nn.Module, image: torch.Tensor, steps: int, lr: float, reference: torch.Tensor | None = None,
+              final_factor: float = FINAL_LR_FACTOR, progress: bool = False) -> History:
+    """``fit_image`` with Adam and an exponential learning-rate decay ``lr * final_factor ** (t / steps)``.
+
+    The recipe every model of the comparison gets. ``image`` ``(C, H, W)`` is the training target,
+    ``reference`` (same shape) the clean image the recorded PSNR is measured against.
+    """
+    if not (isinstance(final_factor, (int, float)) and 0 < final_factor <= 1):
+        raise ValueError(f"final_factor must be in (0, 1] (1 = constant learning rate), got {final_factor!r}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: final_factor ** min(t / steps, 1.0))
+
+    def step_schedule(step, net, hist):
+        sched.step()
+
+    return fit_image(model, image, steps, lr, reference=reference, optimizer=opt, callback=step_schedule,
+                     progress=progress)
+
+
+__all__ = ["encoding_grid", "encoding_coords", "spacing", "degenerate_channels", "clean_size", "ContinuousConv2d", "OINR", "OnGrid", "pointwise_mlp",
+           "fit_fields", "BASELINES", "LEARNING_RATES", "FINAL_LR_FACTOR", "baseline_models", "fit_decay"]

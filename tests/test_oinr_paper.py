@@ -24,9 +24,22 @@ def test_oinr_paper_script_learning_rates(tmp_path):
     res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--tables", "1", "--out", str(out),
                           "--lr", "O-INR=3e-2", "MFN=0.01"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "learning rates: SIREN 0.001, WIRE 0.001, MFN 0.01, O-INR 0.03" in out.read_text()
-    lrs = {line.split(",")[2]: line.split(",")[5] for line in out.with_suffix(".csv").read_text().splitlines()[1:]}
-    assert lrs == {"SIREN": "0.001", "WIRE": "0.001", "MFN": "0.01", "O-INR": "0.03"}
+    from inrutils.oinr import LEARNING_RATES
+
+    siren, wire = LEARNING_RATES["represent"]["SIREN"], LEARNING_RATES["represent"]["WIRE"]   # the defaults
+    assert f"learning rates: SIREN {siren:g}, WIRE {wire:g}, MFN 0.01, O-INR 0.03" in out.read_text()
+    lrs = {line.split(",")[2]: float(line.split(",")[5]) for line in out.with_suffix(".csv").read_text().splitlines()[1:]}
+    assert lrs == {"SIREN": siren, "WIRE": wire, "MFN": 0.01, "O-INR": 0.03}
+
+
+def test_oinr_paper_script_sweep_and_ablation_smoke(tmp_path):
+    """--sweep (the validation run behind oinr.LEARNING_RATES) and --ablation write their tables."""
+    for args, want in ((["--sweep", "--tasks", "denoise"], "| denoise | O-INR |"), (["--ablation"], "| centres |")):
+        out = tmp_path / "s.md"
+        res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--out", str(out), *args],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert want in out.read_text()
 
 
 @pytest.mark.parametrize("arg, match", [("OINR=1e-3", "MODEL one of SIREN, WIRE, MFN, O-INR"),
