@@ -1,0 +1,153 @@
+"""Blind super-resolution with a Neural Knitwork: the image and the downscaling kernel learned jointly.
+
+The paper (Czerkawski et al., 2021, and ``strath-ai/neural-knitworks``'s ``SuperResolver``) learns
+the unknown blur kernel *together* with the high-resolution image: a :class:`DeepLinearKernel`
+(a KernelGAN-style product of linear convolutions, Bell-Kligler et al. 2019) downscales the
+Knitwork's high-resolution image, and the loss asks that downscaled image to equal the observed
+low-resolution one, plus ``|1 - sum(k)|`` to keep the kernel's mass at 1. Cross-patch consistency
+and a patch discriminator that compares predicted high-resolution stacks with stacks cut from the
+low-resolution image (patches recur across scales) supply the prior. Images ``(C, H, W)`` in [0, 1].
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .coords import grid
+from .degrade import check_image
+from .knitwork import (DivergedError, Knitwork, KnitworkHistory, _check_weights, adversarial_loss, discriminator_step,
+                       extract_patches, xpatch_loss)
+
+
+def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> torch.Tensor:
+    """The SR forward model: convolve ``(C, H, W)`` with ``kernel`` ``(s, s)`` (reflect padding; the kernel need not
+    sum to 1 while it is being learned), keep every ``factor``-th pixel starting at ``factor // 2``."""
+    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    r = kernel.shape[-1] // 2
+    padded = F.pad(img[None], (r, r, r, r), mode="reflect")[0][:, None]            # (C, 1, H + 2r, W + 2r)
+    out = F.conv2d(padded, kernel.flip(0, 1)[None, None].to(img))[:, 0]             # flip: a true convolution
+    return out[:, factor // 2 :: factor, factor // 2 :: factor]
+
+
+class DeepLinearKernel(nn.Module):
+    """A blur kernel as a product of linear convolutions without bias or nonlinearity (KernelGAN's generator).
+
+    ``sizes`` are the layers' kernel sizes (odd; official and KernelGAN: 7, 5, 3, 1, 1, 1 with ``width``
+    64), the effective kernel has size ``sum(sizes) - len(sizes) + 1`` (13). Initialised near a delta.
+    :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or summing to 1.
+    """
+
+    def __init__(self, sizes: tuple[int, ...] = (7, 5, 3, 1, 1, 1), width: int = 64):
+        super().__init__()
+        if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0 for k in sizes):
+            raise ValueError(f"kernel sizes must be odd positive integers, got {sizes}")
+        chans = [1] + [width] * (len(sizes) - 1) + [1]
+        self.layers = nn.ModuleList(nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes))
+        self.size = sum(sizes) - len(sizes) + 1
+        with torch.no_grad():
+            for layer in self.layers:
+                cin, k = layer.weight.shape[1], layer.weight.shape[-1]
+                layer.weight.normal_(0.0, 1e-3 / cin)
+                layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
+
+    def kernel(self, normalise: bool = True) -> torch.Tensor:
+        """The effective ``(size, size)`` kernel: the layers applied to a centred delta (flipped to a convolution)."""
+        k = torch.zeros(1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device)
+        k[..., self.size - 1, self.size - 1] = 1.0
+        for layer in self.layers:
+            k = layer(k)
+        k = k[0, 0].flip(0, 1)
+        return k / k.sum() if normalise else k
+
+
+@dataclass
+class SRResult:
+    """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)``, the kernel (normalised), losses."""
+
+    image: torch.Tensor
+    kernel: torch.Tensor
+    history: KnitworkHistory = field(default_factory=KnitworkHistory)
+
+
+def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tensor | None = None, steps: int = 1000,
+             lr: float = 1e-3, kernel_lr: float = 1e-3, alpha: float = 1e-2, gamma: float = 1e-2, adv_batch: int = 1024,
+             crop_margin: bool = True, reference: torch.Tensor | None = None, seed: int = 0,
+             eval_every: int = 100) -> SRResult:
+    """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer grid.
+
+    With ``kernel=None`` (blind, the paper's setting) a :class:`DeepLinearKernel` is learned jointly
+    (its own Adam, ``kernel_lr``); with a given ``kernel`` it stays fixed (e.g. the true one, an oracle).
+    Loss: MSE (summed over channels) between :func:`kernel_downscale` of the Reconstructor's image and
+    ``low`` + ``|1 - sum(k)|`` (learned kernel only) + ``alpha *`` consistency on the fine grid +
+    ``gamma *`` adversarial, where the discriminator tells stacks of ``low`` (real) from predicted
+    fine-grid stacks. Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
+    data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
+    image saw content from outside the crop there).
+    """
+    check_image(low, "low")
+    c, h, w = low.shape
+    if c != model.channels:
+        raise ValueError(f"low has {c} channels; this Knitwork was built for {model.channels}")
+    _check_weights(alpha=alpha, gamma=gamma)
+    dev = next(model.parameters()).device
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    H, W = h * factor, w * factor
+    low = low.to(dev)
+    net = DeepLinearKernel().to(dev) if kernel is None else None
+    size = net.size if net is not None else kernel.shape[-1]
+    m = math.ceil((size // 2) / factor) if crop_margin else 0
+    if min(h, w) <= 2 * m:
+        raise ValueError(f"low is {h}x{w}: too small for a {size}x{size} kernel with crop_margin")
+    dil, mg = model.dilations, model.margin
+    inside = torch.zeros(1, h, w)
+    r = mg * max(dil)
+    inside[:, r:h - r, r:w - r] = 1
+    real_pool = extract_patches(low.cpu(), dil, mg)[inside.flatten().bool()].to(dev)
+    if gamma > 0 and len(real_pool) == 0:
+        raise ValueError(f"low is {h}x{w}: no patch stack at dilations {dil} fits inside it (or set gamma=0)")
+    coords = grid(H, W, device=dev)
+    params = [{"params": list(model.generator.parameters()) + list(model.reconstructor.parameters()), "lr": lr}]
+    if net is not None:
+        params.append({"params": net.parameters(), "lr": kernel_lr})
+    opt_g = torch.optim.Adam(params)
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr)
+    hist = KnitworkHistory()
+    zero = torch.zeros((), device=dev)
+    for step in range(1, steps + 1):
+        pred = model.generator(coords)
+        img = model.reconstructor(pred).T.reshape(c, H, W)
+        k = net.kernel(normalise=False) if net is not None else kernel.to(dev)
+        l_rec = (kernel_downscale(img, k, factor) - low)[:, m:h - m, m:w - m].pow(2).sum(0).mean()
+        l_norm = (1 - k.sum()).abs() if net is not None else zero
+        l_x = xpatch_loss(pred, H, W, dil) if alpha > 0 else zero
+        fake = pred[torch.randint(H * W, (min(adv_batch, H * W),), generator=gen).to(dev)]
+        l_adv = adversarial_loss(model.discriminator(fake), True) if gamma > 0 else zero
+        total = l_rec + l_norm + alpha * l_x + gamma * l_adv
+        if not torch.isfinite(total):
+            raise DivergedError(f"step {step}: the SR loss became {total.item()}; lower lr (now {lr}) or gamma")
+        opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        opt_g.step()
+        l_d = zero
+        if gamma > 0:
+            real = real_pool[torch.randint(len(real_pool), (len(fake),), generator=gen).to(dev)]
+            l_d = discriminator_step(model, opt_d, real, fake, step)
+        if step % eval_every == 0 or step == steps:
+            hist.log(step, recon=l_rec, xpatch=l_x, adv=l_adv, disc=l_d)
+            if reference is not None:
+                out = img.detach().clamp(0, 1).cpu()
+                hist.psnr.append(10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12)))
+    with torch.no_grad():
+        pred = model.generator(coords)
+        image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()
+        k = (net.kernel() if net is not None else kernel / kernel.sum()).detach().cpu()
+    return SRResult(image=image, kernel=k, history=hist)
+
+
+__all__ = ["kernel_downscale", "DeepLinearKernel", "SRResult", "train_sr"]
