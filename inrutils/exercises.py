@@ -438,10 +438,12 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
     """``fn(patches, h, w)`` must return the cross-patch consistency loss of ``(h * w, C, 3, 3)`` scale-0 patches.
 
     Element ``(i, j)`` of the patch at pixel ``(y, x)`` is compared with the centre of the patch at
-    ``(y + i - 1, x + j - 1)`` (clamped at the borders); the loss is the mean squared difference.
+    ``(y + i - 1, x + j - 1)``; pairs whose neighbour lies outside the image are left out; the loss sums,
+    over the nine elements, the mean squared difference over the valid pixels and channels.
     """
     from .knitwork import extract_patches
 
+    _reject_library_call(fn, {"xpatch_loss": xpatch_loss}, "compare each patch element with its neighbour's centre")
     gen = torch.Generator().manual_seed(9)
     for c, h, w in [(1, 5, 6), (3, 4, 4)]:
         real = extract_patches(torch.rand(c, h, w, generator=gen))[:, 0]
@@ -453,10 +455,17 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
         if got.numel() != 1 or float(got) > 1e-10:
             raise AssertionError(f"patches cut from a real image must give a loss of 0, got {got.flatten()[:3].tolist()}")
         fake = real + 0.1 * torch.randn(real.shape, generator=gen)
-        got, want = float(fn(fake, h, w)), float(xpatch_loss(fake[:, None], h, w))
+        outside = fake.clone()
+        ys, xs = torch.arange(h).repeat_interleave(w), torch.arange(w).repeat(h)
+        outside[ys == 0, :, 0, :] += 5.0                   # claims about the row above the image
+        outside[xs == w - 1, :, :, 2] += 5.0               # and the column right of it
+        got, want = float(fn(outside, h, w)), float(xpatch_loss(outside[:, None], h, w))
+        if got > 2 * want:
+            raise AssertionError("neighbours outside the image were compared too (clamped or padded): leave out the "
+                                 "pairs whose neighbour (y + i - 1, x + j - 1) lies outside the image")
         if abs(got - want) > 1e-6 * max(1.0, want):
             raise AssertionError(f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour indexing "
-                                 "(row-major pixels, clamped at the borders) and that you average over all elements")
+                                 "(row-major pixels) and that you sum over the nine elements the mean over valid pixels")
     _passed("cross-patch consistency")
 
 

@@ -216,7 +216,26 @@ def test_liif_exercises(capsys):
 def test_knitwork_exercises(capsys):
     from inrutils import knitwork as K
 
-    exercises.check_xpatch(lambda p, h, w: K.xpatch_loss(p[:, None], h, w))
+    def consistency(p, h, w):                      # written out, excluding neighbours outside the image
+        c = p[:, :, 1, 1].reshape(h, w, -1)
+        f = p.reshape(h, w, *p.shape[1:])
+        total = 0.0
+        for i in range(3):
+            for j in range(3):
+                dy, dx = i - 1, j - 1
+                a = f[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx), :, i, j]
+                b = c[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+                total = total + (a - b).pow(2).mean()
+        return total
+
+    exercises.check_xpatch(consistency)
+    with pytest.raises(AssertionError, match="xpatch_loss"):
+        exercises.check_xpatch(lambda p, h, w: K.xpatch_loss(p[:, None], h, w))
+    with pytest.raises(AssertionError, match="outside the image"):                  # the old, clamped version
+        exercises.check_xpatch(lambda p, h, w: (p - p[:, :, 1, 1][
+            ((torch.arange(h)[:, None, None, None] + torch.arange(-1, 2)[None, None, :, None]).clamp(0, h - 1) * w
+             + (torch.arange(w)[None, :, None, None] + torch.arange(-1, 2)[None, None, None, :]).clamp(0, w - 1)
+             ).reshape(h * w, 3, 3)].permute(0, 3, 1, 2)).pow(2).mean() * 9)
     exercises.check_smoothed_bce(K.adversarial_loss)
     assert capsys.readouterr().out.count("all checks passed") == 2
     with pytest.raises(AssertionError, match="its own centre"):
