@@ -1,63 +1,68 @@
-"""Write student versions of the course notebooks: solutions stripped, outputs cleared.
+"""Student versions of the course notebooks for self-study: the nbgrader release, made editable.
 
-nbgrader's conventions, without nbgrader: every block from ``### BEGIN SOLUTION`` to
-``### END SOLUTION`` (markers included) becomes ``# YOUR CODE HERE`` +
-``raise NotImplementedError()`` at the marker's indentation, and every
-``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block is removed. Outputs,
-execution counts and saved widget state are cleared. Usage:
+There is one way to strip solutions: ``nbgrader generate_assignment`` (``make assignments``,
+``scripts/nbgrader_course.py release``), which replaces every ``### BEGIN SOLUTION`` ...
+``### END SOLUTION`` block by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``, drops
+``### BEGIN HIDDEN TESTS`` blocks and clears outputs. This script copies the released
+notebooks to one flat folder and lifts nbgrader's cell locks (``editable`` / ``deletable``),
+so a learner working alone can change any cell; the nbgrader metadata stays, so the copy can
+still be submitted and autograded (autograde restores the locked cells from the release).
+
+    python scripts/make_student.py build/course/release build/student    # make student
+
+With notebooks instead of a release folder it releases them first (needs nbgrader):
 
     python scripts/make_student.py notebooks build/student
 """
 from __future__ import annotations
 
-import copy
+import importlib.util
 import pathlib
-import re
+import shutil
 import sys
+import tempfile
 
 import nbformat
 
-_BLOCK = {
-    "SOLUTION": re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)", re.M | re.S),
-    "HIDDEN TESTS": re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)", re.M | re.S),
-}
 
-
-def strip_source(source: str) -> str:
-    """Replace solution blocks by ``raise NotImplementedError()`` and drop hidden-test blocks."""
-    begins = source.count("### BEGIN SOLUTION")
-    if begins != source.count("### END SOLUTION"):
-        raise ValueError("unbalanced ### BEGIN SOLUTION / ### END SOLUTION markers in cell:\n" + source)
-    out = _BLOCK["SOLUTION"].sub(lambda m: f"{m[1]}# YOUR CODE HERE\n{m[1]}raise NotImplementedError()\n", source)
-    out = _BLOCK["HIDDEN TESTS"].sub("", out)
-    return out
-
-
-def make_student(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return a student copy of ``nb`` (the input is not modified)."""
-    nb = copy.deepcopy(nb)
+def unlock(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop the ``editable: false`` / ``deletable: false`` flags of nbgrader's locked cells (in place)."""
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.source = strip_source(cell.source)
-        cell.outputs = []
-        cell.execution_count = None
-    nb.metadata.pop("widgets", None)
+        for key in ("editable", "deletable"):
+            if cell.metadata.get(key) is False:
+                del cell.metadata[key]
     return nb
 
 
+def released_notebooks(release: pathlib.Path) -> list[pathlib.Path]:
+    """``release/<assignment>/<notebook>.ipynb`` files, sorted."""
+    return sorted(pathlib.Path(release).glob("*/[0-9]*.ipynb"))
+
+
 def main(src: str, dst: str) -> int:
-    out_dir = pathlib.Path(dst)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = sorted(pathlib.Path(src).glob("[0-9]*.ipynb"))
-    if not paths:
-        print(f"no notebooks found in {src}", file=sys.stderr)
-        return 1
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        n = sum(c.source.count("### BEGIN SOLUTION") for c in nb.cells if c.cell_type == "code")
-        nbformat.write(make_student(nb), out_dir / path.name)
-        print(f"{path} -> {out_dir / path.name} ({n} solution block(s) stripped)")
+    src_dir, out_dir = pathlib.Path(src), pathlib.Path(dst)
+    tmp = None
+    if not released_notebooks(src_dir):
+        notebooks = sorted(src_dir.glob("[0-9]*.ipynb"))
+        if not notebooks:
+            print(f"no released assignments (<dir>/<name>/<name>.ipynb) or notebooks found in {src}", file=sys.stderr)
+            return 1
+        spec = importlib.util.spec_from_file_location("nbgrader_course", pathlib.Path(__file__).with_name("nbgrader_course.py"))
+        course_mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(course_mod)
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix="inr-course-"))
+        course_mod.release(notebooks, tmp)
+        src_dir = tmp / "release"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in released_notebooks(src_dir):
+            nb = unlock(nbformat.read(path, as_version=4))
+            nbformat.write(nb, out_dir / path.name)
+            n = sum("raise NotImplementedError()" in c.source for c in nb.cells if c.cell_type == "code")
+            print(f"{path} -> {out_dir / path.name} ({n} exercise(s) to solve)")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
