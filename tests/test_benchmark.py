@@ -1,0 +1,37 @@
+import importlib.util
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("benchmark", ROOT / "scripts" / "benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_smoke_writes_every_task_and_method(tmp_path):
+    bench = _load()
+    out = tmp_path / "benchmark.md"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    text = out.read_text()
+    for task in bench.TASKS:
+        assert f"| {task} |" in text
+    for method in ("SIREN", "WIRE", "MFN", "O-INR", "ReLU + Fourier features", "LINR", "Knitwork", "TV", "NLM",
+                   "LIIF (pretrained)", "bicubic", "biharmonic"):
+        assert f"| {method} |" in text, method
+    rows = (tmp_path / "benchmark.csv").read_text().splitlines()
+    assert len(rows) == 1 + 5 + 5 + 3 + 3
+
+
+def test_bad_arguments_are_named(capsys):
+    bench = _load()
+    with pytest.raises(SystemExit):
+        bench.main(["--images", "no_such_image"])
+    assert "unknown images" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--size", "30"])
+    assert "--size" in capsys.readouterr().err
