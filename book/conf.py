@@ -59,10 +59,17 @@ WIDGET_NOTE = (
 _WIDGET_REPR = re.compile(r"^\s*\[?['\"]?(interactive|VBox|HBox|Box|Output|GridBox)\(children=")
 
 
+# A call that shows a widget UI: inrutils.widgets.explore, or ipywidgets' interact / interactive.
+_WIDGET_CALL = re.compile(r"^(?!\s*(def|from|import)\b).*\b(explore|interact|interactive)\(", re.MULTILINE)
+
+
 def _is_widget_cell(cell: dict) -> bool:
-    """A code cell whose saved output is an ipywidgets UI (a view, or the text repr of one)."""
+    """A code cell that shows an ipywidgets UI: by its call, or by its saved output (a view or its repr)."""
     if cell.get("cell_type") != "code":
         return False
+    source = cell.get("source", "")
+    if _WIDGET_CALL.search("".join(source) if isinstance(source, list) else source):
+        return True
     for out in cell.get("outputs", []):
         data = out.get("data", {})
         if "application/vnd.jupyter.widget-view+json" in data:
