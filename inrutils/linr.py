@@ -1,16 +1,22 @@
 """LINR: an implicit neural representation as a single-image prior for restoration.
 
-The method (LINR, "implicit neural representation as a single-image prior") in one line:
-fit a coordinate network ``f_theta`` so that the *degraded* rendering matches the
-observation, ``min_theta || A(f_theta(grid)) - y ||^2``, where ``A`` is the known forward
-model (identity + noise for denoising, blur, downsampling, masking), and read the restored
-image off ``f_theta(grid)``. Nothing is learned from other images: the restoration comes
-from the network's own bias (a SIREN fits smooth structure before fine noise), so *when
-to stop* matters. :func:`restore` offers the discrepancy principle, which stops without a
-clean image once the residual is as small as the noise.
+Xu and Jiao, "Revisiting Implicit Neural Representations in Low-Level Vision", ICLR 2023 Neural
+Fields workshop, https://arxiv.org/abs/2304.10250 (official code: github.com/WenTXuL/LINR).
+The method in one line: fit a coordinate network ``Phi_theta`` so that the *degraded* rendering
+matches the observation ``g = A(f) + n``: run Adam on ``|| A(Phi_theta(grid)) - g ||^2`` for a
+fixed number of steps ``T`` and read the restored image off ``Phi_theta(grid)``. ``A`` is the
+known forward model (identity for denoising, blur, downsampling, masking). Nothing is learned from
+other images: the restoration comes from the network's own bias (a SIREN fits smooth structure
+before fine noise), so ``T`` is the regulariser. The paper stops at a fixed ``T``; :func:`restore`
+also offers the discrepancy principle (our addition, not the paper's), which stops without a clean
+image once the residual is as small as the noise. :func:`joint_operator` builds the paper's joint
+training (several observations of one image, one weighted loss).
 
-``TASKS`` holds the paper's presets (a 6-layer, 256-wide SIREN, Adam ``lr = 1e-4``, 500
-iterations, 4000 for deblurring); the notebook uses smaller settings on a CPU and says so.
+``TASKS`` holds the paper's presets: the official prior ``Siren(hidden_layers=6,
+outermost_linear=True)``, i.e. 7 sine layers of width 256 and a linear head (396,291 parameters
+for RGB) on the [-1, 1] intensity scale (:class:`SignedIntensity`), Adam ``lr = 1e-4``, 500
+iterations (4000 for deblurring). The notebook uses smaller
+settings on a CPU and says so.
 """
 from __future__ import annotations
 
@@ -30,12 +36,14 @@ from .metrics import from_numpy, psnr, ssim, to_numpy
 from .models import Siren
 from .render import render
 
-#: The paper's settings per task (LINR Sec. 4): model size, optimiser and iterations.
+#: The paper's settings per task (LINR Sec. 4 and the official notebooks): model, optimiser, iterations.
+#: ``layers`` counts sine layers: the official ``hidden_layers=6`` is 6 hidden sine layers after the first.
+PAPER_LAYERS = 7
 TASKS: dict[str, dict] = {
-    "denoise": dict(hidden=256, layers=5, w0=30.0, lr=1e-4, steps=500, noise_sigma=25 / 255),
-    "sr": dict(hidden=256, layers=5, w0=30.0, lr=1e-4, steps=500, factor=4, method="lanczos2"),
-    "inpaint": dict(hidden=256, layers=5, w0=30.0, lr=1e-4, steps=500, observed=0.1),
-    "deblur": dict(hidden=256, layers=5, w0=30.0, lr=1e-4, steps=4000, kernel_size=25, blur_sigma=1.6),
+    "denoise": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, noise_sigma=25 / 255),
+    "sr": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, factor=4, method="lanczos2"),
+    "inpaint": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, observed=0.1),
+    "deblur": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=4000, kernel_size=25, blur_sigma=1.6),
 }
 STOPS = ("discrepancy",)
 
@@ -87,9 +95,77 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return (weight * (pred - target) ** 2).sum() / weight.sum()
 
 
-def default_model(channels: int, hidden: int = 256, layers: int = 5, w0: float = 30.0) -> nn.Module:
-    """The paper's prior: a SIREN with ``layers`` sine layers of width ``hidden`` and a linear head."""
-    return Siren(2, channels, hidden=hidden, layers=layers, w0=w0)
+def joint_operator(
+    ops: list[Callable[[torch.Tensor], torch.Tensor] | None],
+    observations: list[torch.Tensor],
+    weights: list[float],
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+    """Several observations of one image as one forward model: the paper's joint training.
+
+    ``ops[i]`` maps the restored ``(C, H, W)`` image to ``observations[i]`` (``(C, h_i, w_i)``;
+    ``None`` = identity). Returns ``(forward_op, observation)`` for :func:`restore`: both are
+    the per-channel concatenations ``(C, 1, sum_i h_i w_i)`` of ``s_i * ops[i](image)`` and
+    ``s_i * observations[i]``, with ``s_i = sqrt(weights[i] * n_0 / n_i)`` (``n_i`` = values of
+    observation ``i``). Its mean squared error is then ``n_0 / sum(n) * sum_i weights[i] L_i``
+    with ``L_i`` the per-observation MSE: the paper's ``L_LR + 0.1 L_noisy`` for
+    ``weights=[1, 0.1]`` up to a constant factor, which Adam ignores.
+    """
+    if not (len(ops) == len(observations) == len(weights) >= 1):
+        raise ValueError(f"ops, observations and weights must have the same length >= 1, got {len(ops)}, "
+                         f"{len(observations)}, {len(weights)}")
+    obs = [degrade.check_image(o, f"observations[{i}]", range01=False) for i, o in enumerate(observations)]
+    c = obs[0].shape[0]
+    if any(o.shape[0] != c for o in obs):
+        raise ValueError(f"observations must have the same number of channels, got {[o.shape[0] for o in obs]}")
+    for i, w in enumerate(weights):
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0:
+            raise ValueError(f"weights[{i}] must be a positive number, got {w!r}")
+    for i, op in enumerate(ops):
+        if op is not None and not callable(op):
+            raise ValueError(f"ops[{i}] must be a callable (C, H, W) -> observation or None, got {type(op).__name__}")
+    counts = [o[0].numel() for o in obs]
+    scales = [float(w * counts[0] / n) ** 0.5 for w, n in zip(weights, counts)]
+    target = torch.cat([s * o.reshape(c, -1) for s, o in zip(scales, obs)], dim=1)[:, None, :]
+
+    def forward_op(img: torch.Tensor) -> torch.Tensor:
+        parts = [s * (img if op is None else op(img)).reshape(c, -1) for s, op in zip(scales, ops)]
+        return torch.cat(parts, dim=1)[:, None, :]
+
+    return forward_op, target
+
+
+class SignedIntensity(nn.Module):
+    """Render ``0.5 * net(x) + 0.5``: ``net`` works on the official code's [-1, 1] intensity scale.
+
+    The official notebooks fit the network to ``2 g - 1`` and show ``(Phi + 1) / 2``. Fitting
+    ``0.5 Phi + 0.5`` to ``g`` is the same problem (the loss differs by the factor 4, which Adam
+    ignores) and keeps every observation, metric and stopping rule on the [0, 1] scale. It is not
+    cosmetic: the network starts at mid-grey and a step moves the image half as far (measured in
+    ``docs/fidelity/05_linr_single_image_priors.md``). ``net``: any ``(N, 2) -> (N, C)`` network.
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * self.net(x) + 0.5
+
+
+def default_model(
+    channels: int, hidden: int = 256, layers: int = PAPER_LAYERS, w0: float = 30.0, signed: bool = True
+) -> nn.Module:
+    """The paper's prior: a SIREN with ``layers`` sine layers of width ``hidden`` and a linear head.
+
+    The defaults are the official ``Siren(2, 256, hidden_layers=6, out, outermost_linear=True)``:
+    7 sine layers, 396,291 parameters for ``channels=3`` (395,777 for 1), on the official [-1, 1]
+    intensity scale (wrapped in :class:`SignedIntensity`; ``signed=False`` returns the bare SIREN,
+    whose output is the [0, 1] image itself).
+    """
+    siren = Siren(2, channels, hidden=hidden, layers=layers, w0=w0)
+    return SignedIntensity(siren) if signed else siren
 
 
 def estimate_noise_sigma(img: torch.Tensor) -> float:
@@ -113,7 +189,9 @@ def discrepancy_stop(noise_sigma: float, tau: float = 1.0) -> Callable[[int, nn.
     """A ``fit`` callback that stops once the data-fit MSE drops to ``tau * noise_sigma**2``.
 
     The discrepancy principle (Morozov): a restoration whose residual is smaller than the
-    noise is fitting the noise. It needs the noise level, not the clean image.
+    noise is fitting the noise. It needs the noise level, not the clean image. This stopping
+    rule is the course's addition: the LINR paper stops at a fixed number of steps (500) and
+    names stopping rules as future work.
     """
     if not (isinstance(noise_sigma, (int, float)) and noise_sigma > 0):
         raise ValueError(f"noise_sigma must be > 0 (on the [0, 1] scale), got {noise_sigma!r}")

@@ -6,7 +6,7 @@ from inrutils import degrade, linr
 from inrutils.data import load_image
 from inrutils.encodings import PositionalEncoding
 from inrutils.metrics import psnr
-from inrutils.models import MLP, Siren
+from inrutils.models import MLP, SineLayer, Siren, count_params
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +85,58 @@ def test_any_model_can_be_the_prior(camera):
     assert r.image.shape == camera.shape and r.model is relu_pe
 
 
-def test_default_model_is_the_papers_siren(camera):
+def test_default_model_is_the_official_siren():
+    # the official prior: Siren(2, 256, hidden_layers=6, 3, outermost_linear=True) = 7 sine layers + linear head
     m = linr.default_model(3)
-    assert isinstance(m, Siren) and m.config["hidden"] == 256 and m.config["layers"] == 5
-    assert linr.TASKS["deblur"]["steps"] == 4000 and linr.TASKS["denoise"]["lr"] == 1e-4
+    assert isinstance(m, linr.SignedIntensity) and isinstance(m.net, Siren)
+    assert m.net.config["hidden"] == 256 and m.net.config["layers"] == 7
+    assert isinstance(linr.default_model(3, signed=False), Siren)
+    assert sum(isinstance(layer, SineLayer) for layer in m.modules()) == 7
+    assert count_params(m) == 396_291 and count_params(linr.default_model(1)) == 395_777
+    assert all(t["layers"] == 7 and t["hidden"] == 256 and t["lr"] == 1e-4 for t in linr.TASKS.values())
+    assert linr.TASKS["deblur"]["steps"] == 4000 and linr.TASKS["denoise"]["steps"] == 500
+
+
+def test_joint_operator_is_the_papers_weighted_sum():
+    gen = torch.Generator().manual_seed(0)
+    img = torch.rand(3, 16, 16, generator=gen)
+    down = lambda x: degrade.downsample(x, 4, "lanczos2")  # noqa: E731
+    g_lr, g_noisy = torch.rand(3, 4, 4, generator=gen), torch.rand(3, 16, 16, generator=gen)
+    op, target = linr.joint_operator([down, None], [g_lr, g_noisy], [1.0, 0.1])
+    assert target.shape == op(img).shape == (3, 1, 16 + 256)
+    mse = torch.mean((op(img) - target) ** 2)
+    want = torch.mean((down(img) - g_lr) ** 2) + 0.1 * torch.mean((img - g_noisy) ** 2)
+    assert float(mse) == pytest.approx(float(want) * 16 / (16 + 256), rel=1e-5)
+    # the gradient of the concatenated loss is the paper's, up to the same constant
+    x = img.clone().requires_grad_(True)
+    torch.mean((op(x) - target) ** 2).backward()
+    y = img.clone().requires_grad_(True)
+    (torch.mean((down(y) - g_lr) ** 2) + 0.1 * torch.mean((y - g_noisy) ** 2)).backward()
+    assert torch.allclose(x.grad, y.grad * 16 / 272, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([None], [torch.rand(1, 4, 4)], [1.0, 0.1]), "same length"),
+        (([None, None], [torch.rand(1, 4, 4), torch.rand(3, 4, 4)], [1.0, 0.1]), "channels"),
+        (([None], [torch.rand(1, 4, 4)], [0.0]), r"weights\[0\]"),
+        ((["blur"], [torch.rand(1, 4, 4)], [1.0]), r"ops\[0\]"),
+    ],
+)
+def test_joint_operator_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        linr.joint_operator(*args)
+
+
+def test_joint_fit_restores_from_two_observations():
+    hr = load_image("astronaut", 32)
+    down = lambda x: degrade.downsample(x, 4, "lanczos2")  # noqa: E731
+    noisy = degrade.gaussian_noise(hr, 25 / 255, seed=0)
+    op, target = linr.joint_operator([down, None], [down(hr).clamp(0, 1), noisy], [1.0, 0.1])
+    r = linr.restore(target, op, size=(32, 32), steps=150, model=small_siren(3), lr=1e-3, reference=hr,
+                     progress=False, device="cpu")
+    assert r.image.shape == (3, 32, 32) and psnr(r.image, hr) > psnr(noisy, hr) + 2
 
 
 @pytest.mark.parametrize(
@@ -145,3 +193,36 @@ def test_classical_baselines_improve_on_their_input():
     blurred = degrade.gaussian_noise(degrade.blur(gray, k), 1 / 255, seed=0)
     for out in (linr.richardson_lucy(blurred, k), linr.wiener(blurred, k)):
         assert out.shape == gray.shape and psnr(out, gray) > psnr(blurred, gray) + 0.5
+
+
+def test_discrepancy_exercise_check_accepts_an_answer_and_rejects_the_library_call():
+    from inrutils import exercises
+
+    def answer(losses, noise_sigma, tau=1.0):
+        return next((k + 1 for k, v in enumerate(losses) if v <= tau * noise_sigma**2), len(losses))
+
+    exercises.check_discrepancy_step(answer)
+
+    def one_line(losses, noise_sigma, tau=1.0):
+        return linr.discrepancy_stop(noise_sigma, tau)
+
+    with pytest.raises(AssertionError, match="discrepancy_stop"):
+        exercises.check_discrepancy_step(one_line)
+    with pytest.raises(AssertionError, match="counted from 1"):
+        exercises.check_discrepancy_step(lambda losses, s, tau=1.0: answer(losses, s, tau) - 1)
+    with pytest.raises(AssertionError, match="masked_mse"):
+        exercises.check_masked_mse(lambda p, t, m: linr.masked_mse(p, t, m))
+
+
+def test_signed_intensity_is_the_official_scale():
+    # the official code fits Phi to 2 g - 1 and shows (Phi + 1) / 2: the same image and gradients (up to 1/4)
+    torch.manual_seed(0)
+    net = Siren(2, 1, hidden=16, layers=2)
+    wrapped = linr.SignedIntensity(net)
+    x, g = torch.rand(50, 2) * 2 - 1, torch.rand(50, 1)
+    assert torch.allclose(wrapped(x), (net(x) + 1) / 2)
+    ours = torch.autograd.grad(torch.mean((wrapped(x) - g) ** 2), list(net.parameters()))
+    official = torch.autograd.grad(torch.mean((net(x) - (2 * g - 1)) ** 2), list(net.parameters()))
+    assert all(torch.allclose(a * 4, b, atol=1e-6) for a, b in zip(ours, official))
+    with pytest.raises(ValueError, match="net must be"):
+        linr.SignedIntensity("siren")
