@@ -56,7 +56,8 @@ class DeepLinearKernel(nn.Module):
                 layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
 
     def kernel(self, normalise: bool = True) -> torch.Tensor:
-        """The effective ``(size, size)`` kernel: the layers applied to a centred delta (flipped to a convolution)."""
+        """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do (computed by
+        passing a centred delta through them); :func:`kernel_downscale` applies it as a convolution kernel."""
         k = torch.zeros(1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device)
         k[..., self.size - 1, self.size - 1] = 1.0
         for layer in self.layers:
@@ -67,16 +68,18 @@ class DeepLinearKernel(nn.Module):
 
 @dataclass
 class SRResult:
-    """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)``, the kernel (normalised), losses."""
+    """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)`` (the Reconstructor's), the kernel
+    (normalised), the image of the patch centres (scale 0) and the losses."""
 
     image: torch.Tensor
     kernel: torch.Tensor
+    centres: torch.Tensor | None = None
     history: KnitworkHistory = field(default_factory=KnitworkHistory)
 
 
 def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tensor | None = None, steps: int = 1000,
              lr: float = 1e-3, kernel_lr: float = 1e-3, alpha: float = 1e-2, gamma: float = 1e-2, adv_batch: int = 1024,
-             crop_margin: bool = True, reference: torch.Tensor | None = None, seed: int = 0,
+             central: bool = False, crop_margin: bool = True, reference: torch.Tensor | None = None, seed: int = 0,
              eval_every: int = 100) -> SRResult:
     """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer grid.
 
@@ -85,7 +88,10 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
     Loss: MSE (summed over channels) between :func:`kernel_downscale` of the Reconstructor's image and
     ``low`` + ``|1 - sum(k)|`` (learned kernel only) + ``alpha *`` consistency on the fine grid +
     ``gamma *`` adversarial, where the discriminator tells stacks of ``low`` (real) from predicted
-    fine-grid stacks. Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
+    fine-grid stacks. With ``central`` the same data term is added for the image of the patch centres (the
+    official ``central_patch_downsampling`` option, off there by default): it reaches the generator
+    directly instead of through the deep linear Reconstructor, which learns slowly.
+    Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
     data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
     image saw content from outside the crop there).
     """
@@ -124,6 +130,9 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
         img = model.reconstructor(pred).T.reshape(c, H, W)
         k = net.kernel(normalise=False) if net is not None else kernel.to(dev)
         l_rec = (kernel_downscale(img, k, factor) - low)[:, m:h - m, m:w - m].pow(2).sum(0).mean()
+        if central:
+            cen = pred[:, 0, :, mg, mg].T.reshape(c, H, W)
+            l_rec = l_rec + (kernel_downscale(cen, k, factor) - low)[:, m:h - m, m:w - m].pow(2).sum(0).mean()
         l_norm = (1 - k.sum()).abs() if net is not None else zero
         l_x = xpatch_loss(pred, H, W, dil) if alpha > 0 else zero
         fake = pred[torch.randint(H * W, (min(adv_batch, H * W),), generator=gen).to(dev)]
@@ -146,8 +155,9 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
     with torch.no_grad():
         pred = model.generator(coords)
         image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()
+        centres = pred[:, 0, :, mg, mg].T.reshape(c, H, W).clamp(0, 1).cpu()
         k = (net.kernel() if net is not None else kernel / kernel.sum()).detach().cpu()
-    return SRResult(image=image, kernel=k, history=hist)
+    return SRResult(image=image, kernel=k, centres=centres, history=hist)
 
 
 __all__ = ["kernel_downscale", "DeepLinearKernel", "SRResult", "train_sr"]

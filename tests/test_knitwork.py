@@ -131,21 +131,25 @@ def test_bad_input():
         K.train(small(), img, steps=1, gamma=-1)
     with pytest.raises(ValueError, match="channels"):
         K.train(small(), torch.rand(1, 12, 12), steps=1)
-    with pytest.raises(ValueError, match="too small for the dilations"):
-        K.train(K.Knitwork(3, dilations=(1, 8)), img, steps=1)
+    with pytest.raises(ValueError, match="no fully observed patch stack"):
+        K.train(K.Knitwork(3, dilations=(1, 8)), img, box_mask(12, 12, 0.5), steps=1)
 
 
 def test_deep_linear_kernel_is_the_composed_convolution():
     torch.manual_seed(0)
     dk = B.DeepLinearKernel(sizes=(5, 3, 1), width=4)
-    k = dk.kernel()
-    assert k.shape == (7, 7) and torch.isclose(k.sum(), torch.tensor(1.0))
+    with torch.no_grad():
+        for layer in dk.layers:
+            layer.weight.normal_()
+    k = dk.kernel(normalise=False).detach()
+    assert k.shape == (7, 7) and torch.isclose(dk.kernel().sum(), torch.tensor(1.0))
     img = torch.rand(1, 1, 20, 20)
-    direct = blur(img[0], k.detach(), padding="zeros")
     x = img
-    for layer in dk.layers:
+    for layer in dk.layers:                                               # the layers, one after the other
         x = torch.nn.functional.conv2d(x, layer.weight, padding=layer.weight.shape[-1] // 2)
-    assert torch.allclose(x[0] / dk.kernel(normalise=False).sum(), direct, atol=1e-5)
+    once = torch.nn.functional.conv2d(img, k[None, None], padding=3)     # one filter: the composed kernel
+    inner = (slice(None), slice(None), slice(6, -6), slice(6, -6))      # per-layer zero padding differs at borders
+    assert torch.allclose(x[inner], once[inner], atol=1e-4)
     with pytest.raises(ValueError, match="odd"):
         B.DeepLinearKernel(sizes=(4, 3))
 
@@ -171,7 +175,9 @@ def test_blind_sr_learns_image_and_kernel_jointly():
     m2 = K.Knitwork(3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16))
     fixed = B.train_sr(m2, low, 2, kernel=k_true, steps=5, seed=1)
     assert torch.allclose(fixed.kernel, k_true / k_true.sum())
-    down = B.kernel_downscale(r.image, r.kernel, 2)[:, 3:-3, 3:-3]
-    assert float((down - low[:, 3:-3, 3:-3]).abs().mean()) < 0.1          # the image explains the observation
+    start = B.train_sr(K.Knitwork(3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32,
+                                  disc_hidden=(32, 16)), low, 2, steps=1, lr=3e-3, adv_batch=128, seed=1)
+    err = lambda res: float((B.kernel_downscale(res.image, res.kernel, 2) - low)[:, 3:-3, 3:-3].abs().mean())
+    assert err(r) < err(start), (err(r), err(start))                     # the image starts to explain g
     with pytest.raises(ValueError, match="too small"):
         B.train_sr(m2, low[:, :6, :6], 2, steps=1)
