@@ -51,10 +51,10 @@ PAPER = {  # the paper's averages (arXiv 2304.10250): LINR, then the comparison 
 RL_ITERATIONS = (10, 20, 30, 50, 100, 200, 400)
 
 
-def paper_siren(channels: int, preset: dict, seed: int) -> torch.nn.Module:
+def paper_siren(channels: int, preset: dict, seed: int, signed: bool = True) -> torch.nn.Module:
     """The official prior (7 sine layers of 256, linear head, [-1, 1] intensities), seeded."""
     torch.manual_seed(seed)
-    return linr.default_model(channels, hidden=preset["hidden"], layers=preset["layers"], w0=preset["w0"])
+    return linr.default_model(channels, hidden=preset["hidden"], layers=preset["layers"], w0=preset["w0"], signed=signed)
 
 
 def psnr_y(pred: torch.Tensor, clean: torch.Tensor) -> float:
@@ -72,6 +72,7 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
     c, size = clean.shape[0], clean.shape[1:]
     key = {"ablation": "sr", "joint": "sr"}.get(task, task)
     preset = dict(linr.TASKS[key])
+    preset["hidden"] = args.hidden or preset["hidden"]
     n_steps = max(2, round(preset["steps"] * args.steps_scale))
     kw = dict(steps=n_steps, lr=preset["lr"], reference=clean, eval_every=max(1, n_steps // 20), device=dev,
               progress=not args.quiet, desc=f"{task} {name}")
@@ -86,7 +87,7 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
     t = time.perf_counter()
     if task == "denoise":
         obs = degrade.gaussian_noise(clean, preset["noise_sigma"], seed=args.seed)
-        r = linr.restore(obs, model=paper_siren(c, preset, args.seed), stop="discrepancy", run_to_end=True, **kw)
+        r = linr.restore(obs, model=paper_siren(c, preset, args.seed, not args.unsigned), stop="discrepancy", run_to_end=True, **kw)
         row("input (noisy)", obs)
         row(f"LINR, {n_steps} steps (the paper's protocol)", r.final_image, step=n_steps)
         row("LINR, discrepancy stop (ours, not the paper's)", r.image, step=r.stopped_at)
@@ -97,7 +98,7 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
     elif task == "sr":
         small = down(clean).clamp(0, 1)
         row(f"bicubic x{f}", degrade.upsample_bicubic(small, f))
-        r = linr.restore(small, down, size=tuple(size), model=paper_siren(c, preset, args.seed), **kw)
+        r = linr.restore(small, down, size=tuple(size), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
         row(f"LINR x{f}", r.image, step=n_steps)
     elif task == "ablation":
         small = down(clean).clamp(0, 1)
@@ -107,7 +108,7 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
                                               encoding=PositionalEncoding(2, 10)), 1e-3),
             ("ReLU", MLP(2, c, hidden=preset["hidden"], layers=preset["layers"]), 1e-3),
         ]:
-            r = linr.restore(small, down, size=tuple(size), model=linr.SignedIntensity(model), **{**kw, "lr": lr})
+            r = linr.restore(small, down, size=tuple(size), model=model if args.unsigned else linr.SignedIntensity(model), **{**kw, "lr": lr})
             row(label, r.image, step=n_steps)
     elif task == "joint":  # the official Joint_training notebook: a noisy HR image and an LR image of it
         noisy = degrade.gaussian_noise(clean, linr.TASKS["denoise"]["noise_sigma"], seed=args.seed)
@@ -116,18 +117,18 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
         row("input (noisy)", noisy)
         for label, obs_, op_ in [("LINR joint, L_LR + 0.1 L_noisy", target, op),
                                  ("LINR, noisy image only", noisy, None), (f"LINR, LR image only (SR x{f})", small, down)]:
-            r = linr.restore(obs_, op_, size=tuple(size), model=paper_siren(c, preset, args.seed), **kw)
+            r = linr.restore(obs_, op_, size=tuple(size), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
             row(label, r.image, step=n_steps)
     elif task == "inpaint":
         mask = degrade.random_mask(*size, observed=preset["observed"], seed=args.seed)
         obs = degrade.apply_mask(clean, mask)
-        r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), model=paper_siren(c, preset, args.seed), **kw)
+        r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
         row("LINR", r.image, step=n_steps)
         row("biharmonic", linr.biharmonic_inpaint(obs, mask))
     elif task == "deblur":
         k = degrade.gaussian_kernel(preset["kernel_size"], preset["blur_sigma"])
         obs = degrade.gaussian_noise(degrade.blur(clean, k), 2**0.5 / 255, seed=args.seed)
-        r = linr.restore(obs, lambda x: degrade.blur(x, k), model=paper_siren(c, preset, args.seed), **kw)
+        r = linr.restore(obs, lambda x: degrade.blur(x, k), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
         row("input (blurred)", obs, psnr_y=round(psnr_y(obs, clean), 2))
         row("LINR", r.image, step=n_steps, psnr_y=round(psnr_y(r.image, clean), 2))
         rl = {it: linr.richardson_lucy(obs, k, it) for it in RL_ITERATIONS}
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=256, help="side of the square test images (default 256)")
     p.add_argument("--steps-scale", type=float, default=1.0, help="multiply the paper's step counts (default 1)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=None, help="network width (default: the paper's 256)")
+    p.add_argument("--unsigned", action="store_true",
+                   help="fit the network's output as the [0, 1] image itself (the official code: [-1, 1], 2 g - 1)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: inrutils.config.device())")
     p.add_argument("--out", type=pathlib.Path, default=ROOT / "build" / "linr_paper.md")
     p.add_argument("--smoke", action="store_true", help="32x32 images and 1 %% of the steps: checks the plumbing")
@@ -158,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.size < 32 or args.size % 4:
         p.error(f"--size must be a multiple of 4 and at least 32, got {args.size}")
+    if args.hidden is not None and args.hidden < 1:
+        p.error(f"--hidden must be a positive integer, got {args.hidden}")
     if args.smoke:
         args.size, args.steps_scale = 32, 0.01
     dev = config.device(args.device)
@@ -175,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=["task", "image", "method", "psnr", "ssim", "psnr_y", "step", "seconds"])
         writer.writeheader()
         writer.writerows(rows)
+    width = args.hidden or linr.TASKS["sr"]["hidden"]
+    scale = "[0, 1] (--unsigned)" if args.unsigned else "[-1, 1] as the official code"
     lines = [f"# LINR, paper settings: {args.size}x{args.size}, steps x{args.steps_scale:g}, seed {args.seed}, device {dev}",
+             "", f"Network: 7 sine layers of {width} + linear head, intensities on {scale}.",
              "", "Our PSNR/SSIM: data range 1, whole image; psnr_y: the official deblurring metric (Y channel, 8-bit).",
              "", "| task | image | method | PSNR (dB) | SSIM | PSNR Y (dB) | step | paper |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
