@@ -19,8 +19,16 @@ from torch import nn
 
 from .coords import grid
 from .degrade import check_image
-from .knitwork import (DivergedError, Knitwork, KnitworkHistory, _check_weights, adversarial_loss, discriminator_step,
-                       extract_patches, xpatch_loss)
+from .knitwork import (
+    DivergedError,
+    Knitwork,
+    KnitworkHistory,
+    _check_weights,
+    adversarial_loss,
+    discriminator_step,
+    extract_patches,
+    xpatch_loss,
+)
 
 
 def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> torch.Tensor:
@@ -160,4 +168,4 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
     return SRResult(image=image, kernel=k, centres=centres, history=hist)
 
 
-__all__ = ["kernel_downscale", "DeepLinearKernel", "SRResult", "train_sr"]
+__all__ = ["DeepLinearKernel", "SRResult", "kernel_downscale", "train_sr"]

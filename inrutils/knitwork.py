@@ -18,6 +18,7 @@ Blind super-resolution lives in :mod:`inrutils.blindsr`.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -81,7 +82,7 @@ class PatchMLP(nn.Module):
         self.encoding = FourierFeatures(2, n_features, sigma)
         widths = [self.encoding.out_dim] + [hidden] * (layers - 1)
         body: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:]):
+        for a, b in itertools.pairwise(widths):
             body += [nn.Linear(a, b), nn.ReLU()]
         body += [nn.Linear(widths[-1], n_scales * channels * self.k**2), nn.Sigmoid()]
         self.net = nn.Sequential(*body)
@@ -99,7 +100,7 @@ class Reconstructor(nn.Module):
         if depth < 2:
             raise ValueError(f"depth must be at least 2 (input and output layer), got {depth!r}")
         widths = [n_scales * channels * (2 * margin + 1) ** 2] + [width] * (depth - 1) + [channels]
-        self.net = nn.Sequential(*[nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:])], nn.Sigmoid())
+        self.net = nn.Sequential(*[nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(widths)], nn.Sigmoid())
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         return self.net(patches.flatten(1))
@@ -114,7 +115,7 @@ class Discriminator(nn.Module):
         super().__init__()
         widths = [n_scales * channels * (2 * margin + 1) ** 2, *hidden]
         body: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:]):
+        for a, b in itertools.pairwise(widths):
             body += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*body, nn.Linear(widths[-1], 1))
 
@@ -311,6 +312,19 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
     return hist
 
 
-__all__ = ["extract_patches", "patch_mask", "PatchMLP", "Reconstructor", "Discriminator", "recon_loss",
-           "xpatch_loss", "pixel_loss", "adversarial_loss", "Knitwork", "KnitworkHistory", "DivergedError",
-           "discriminator_step", "train"]
+__all__ = [
+    "Discriminator",
+    "DivergedError",
+    "Knitwork",
+    "KnitworkHistory",
+    "PatchMLP",
+    "Reconstructor",
+    "adversarial_loss",
+    "discriminator_step",
+    "extract_patches",
+    "patch_mask",
+    "pixel_loss",
+    "recon_loss",
+    "train",
+    "xpatch_loss",
+]
