@@ -97,7 +97,17 @@ def _widget_notes(source: str) -> str:
 
 
 def _title(path: pathlib.Path) -> str:
-    return path.name.replace("_", " ").capitalize()
+    """The sidebar caption of a docs/ sub-folder."""
+    return {"fidelity": "Fidelity tables (paper, official code, ours)"}.get(path.name, path.name.replace("_", " ").capitalize())
+
+
+# Reference pages whose name holds one of these words come first, in this order; the rest follow by name.
+DOC_ORDER = ["reference", "glossary", "instructor", "library", "result", "benchmark"]
+
+
+def _doc_rank(doc: str) -> tuple[int, str]:
+    name = doc.rsplit("/", 1)[-1].lower()
+    return next((i for i, word in enumerate(DOC_ORDER) if word in name), len(DOC_ORDER)), name
 
 
 def _sidebar() -> str:
@@ -109,7 +119,7 @@ def _sidebar() -> str:
 
     notebooks = sorted(p.with_suffix("").relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
     docs_dir = ROOT / "docs"
-    top = sorted(p.with_suffix("").relative_to(ROOT).as_posix() for p in docs_dir.glob("*.md"))
+    top = sorted((p.with_suffix("").relative_to(ROOT).as_posix() for p in docs_dir.glob("*.md")), key=_doc_rank)
     if (ROOT / "data" / "README.md").exists():
         top.append("data/README")
     text = toctree("Notebooks", notebooks) + toctree("Reference", top)
@@ -124,6 +134,39 @@ def _on_source_read(app, docname: str, source: list[str]) -> None:
         source[0] = source[0] + "\n" + _sidebar()
     elif docname.startswith("notebooks/"):
         source[0] = _widget_notes(source[0])
+
+
+def _directory_links_transform():
+    """A post-transform that runs before MyST resolves links (its priority is 9).
+
+    A link to a repository folder (``data/``: fine on GitHub) has no page here: it goes to the
+    folder's README page when the site has one, and is kept as plain text otherwise.
+    """
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class DirectoryLinks(SphinxPostTransform):
+        default_priority = 8
+
+        def run(self, **kwargs) -> None:
+            for node in list(self.document.findall(addnodes.pending_xref)):
+                if node.get("reftype") != "myst" or node.get("refdomain"):
+                    continue
+                target = node["reftarget"].split("#")[0]
+                refdoc = node.get("refdoc", self.env.docname)
+                folder = (pathlib.Path(self.env.doc2path(refdoc)).parent / target).resolve() if target else None
+                if folder is None or not folder.is_dir():
+                    continue
+                readme = folder / "README.md"
+                page = self.env.path2doc(str(readme)) if readme.is_file() else None
+                if page and page in self.env.all_docs:
+                    uri = self.app.builder.get_relative_uri(self.env.docname, page)
+                    node.replace_self(nodes.reference("", "", *node.children, refuri=uri, internal=True))
+                else:
+                    node.replace_self(node.children)
+
+    return DirectoryLinks
 
 
 def _on_build_finished(app, exception) -> None:
@@ -144,5 +187,6 @@ def setup(app):
 
     app.add_lexer("mermaid", TextLexer)
     app.connect("source-read", _on_source_read)
+    app.add_post_transform(_directory_links_transform())
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
