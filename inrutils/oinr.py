@@ -342,13 +342,13 @@ class OnGrid(nn.Module):
 
 #: The baselines' settings shared by notebook 07 and scripts/oinr_paper.py. SIREN: 3 hidden sine layers,
 #: omega_0 = 30 (Sitzmann et al.). WIRE: 3 complex Gabor layers; omega_0 / s_0 for representation chosen on
-#: the validation image (docs/results/oinr_cpu.md), for denoising WIRE's own suggestion (omega_0 = s_0 = 4,
+#: the validation image among 10 and 20 (docs/results/oinr_cpu.md), for denoising WIRE's own suggestion (omega_0 = s_0 = 4,
 #: wire_image_denoise.py). MFN: FourierNet, 3 filters, the filters' input scale = the image's larger side
 #: (the reference's 256 is set for 256-pixel images). O-INR: five 3x3 convolutions of widths (k, 2k, 2k, k)
 #: (the official model's shape scaled down), 10 frequencies, samples at linspace(-1, 1, n).
 BASELINES = {
     "SIREN": {"layers": 3, "w0": 30.0},
-    "WIRE": {"layers": 3, "represent": {"w0": 20.0, "s0": 10.0}, "denoise": {"w0": 4.0, "s0": 4.0}},
+    "WIRE": {"layers": 3, "represent": {"w0": 10.0, "s0": 10.0}, "denoise": {"w0": 4.0, "s0": 4.0}},
     "MFN": {"layers": 3, "input_scale": "max(h, w)"},
     "O-INR": {"n_freq": 10, "widths": "(k, 2k, 2k, k)", "kernel_size": 3, "sampling": "linspace"},
 }
@@ -362,7 +362,7 @@ FINAL_LR_FACTOR = 0.1
 #: ``python scripts/oinr_paper.py --sweep`` (output in docs/results/oinr_cpu.md).
 LEARNING_RATES = {
     "represent": {"SIREN": 3e-3, "WIRE": 1e-2, "MFN": 3e-2, "O-INR": 3e-2},
-    "denoise": {"SIREN": 1e-3, "WIRE": 5e-3, "MFN": 1e-3, "O-INR": 3e-3},
+    "denoise": {"SIREN": 1e-3, "WIRE": 3e-2, "MFN": 3e-3, "O-INR": 3e-2},
 }
 
 

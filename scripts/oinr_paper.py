@@ -81,7 +81,7 @@ SWEEP_MODELS = (*MODELS, "WIRE10")     # WIRE10: WIRE at omega_0 = 10 (represent
 
 
 def sweep(steps: int, budget: int, size: tuple[int, int], dev, tasks=oinr.TASKS,
-          models=SWEEP_MODELS) -> tuple[list[str], list[dict]]:
+          models=SWEEP_MODELS, lr_grid=LR_GRID) -> tuple[list[str], list[dict]]:
     """The validation sweep behind ``oinr.LEARNING_RATES`` (see the module docstring)."""
     clean = load_image(VALIDATION, size)
     noisy = poisson_noise(clean, 30.0, readout=2.0, seed=0)
@@ -93,10 +93,10 @@ def sweep(steps: int, budget: int, size: tuple[int, int], dev, tasks=oinr.TASKS,
         settings += [("represent", clean, "WIRE", {"w0": 10.0})] if "WIRE10" in models else []
     if "denoise" in tasks:
         settings += [("denoise", noisy, m, None) for m in MODELS if m in models]
-    lines += ["| task | model | " + " | ".join(f"{lr:g}" for lr in LR_GRID) + " |", "|---" * (2 + len(LR_GRID)) + "|"]
+    lines += ["| task | model | " + " | ".join(f"{lr:g}" for lr in lr_grid) + " |", "|---" * (2 + len(lr_grid)) + "|"]
     for task, target, m, wire in settings:
         got = {}
-        for lr in LR_GRID:
+        for lr in lr_grid:
             model = oinr.baseline_models(clean.shape[0], *size, budget, task=task, names=[m], wire=wire)[m]
             t0 = time.perf_counter()
             final, best, best_step = run(model, target, steps, lr, clean, dev)
@@ -106,7 +106,7 @@ def sweep(steps: int, budget: int, size: tuple[int, int], dev, tasks=oinr.TASKS,
             print(rows[-1], flush=True)
         keep = max(got, key=got.get)
         label = m + (f" (omega_0 {wire['w0']:g})" if wire else "")
-        lines.append(f"| {task} | {label} | " + " | ".join(f"{got[lr]:.2f}{'*' if lr == keep else ''}" for lr in LR_GRID)
+        lines.append(f"| {task} | {label} | " + " | ".join(f"{got[lr]:.2f}{'*' if lr == keep else ''}" for lr in lr_grid)
                      + " |")
     return lines + [""], rows
 
@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tasks", nargs="+", default=list(oinr.TASKS), choices=oinr.TASKS, help="the sweep's tasks")
     ap.add_argument("--models", nargs="+", default=list(SWEEP_MODELS), choices=SWEEP_MODELS,
                     help="the sweep's models (WIRE10: WIRE at omega_0 = 10)")
+    ap.add_argument("--lr-grid", nargs="+", type=float, default=list(LR_GRID), help="the sweep's learning rates")
     ap.add_argument("--ablation", action="store_true", help="O-INR's sample grid and recipe on coffee, 3 seeds")
     ap.add_argument("--lr", nargs="+", default=[], metavar="MODEL=LR",
                     help=f"Table 1 learning rates per model (default oinr.LEARNING_RATES); MODEL one of {', '.join(MODELS)}")
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         steps = 3 if args.smoke else (args.steps or 400)
         size, budget = ((12, 18), 2_700) if args.smoke else ((60, 90), 8_000)
         if args.sweep:
-            lines, rows = sweep(steps, budget, size, dev, tasks=args.tasks, models=args.models)
+            lines, rows = sweep(steps, budget, size, dev, tasks=args.tasks, models=args.models, lr_grid=args.lr_grid)
         else:
             lines, rows = ablation(steps, budget, size, dev)
         lines = [f"# O-INR {'learning-rate sweep' if args.sweep else 'ablation'} (device {dev})", ""] + lines
