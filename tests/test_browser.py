@@ -32,6 +32,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import warnings
 
 import pytest
 
@@ -51,9 +52,10 @@ RUN_ALL_TIMEOUT_S = 480  # one notebook, fast tier; 14-21 s alone on 2 cores, sl
 SLIDER_TIMEOUT_S = 180  # one slider move (a draw function may re-fit a small network)
 
 try:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+    sync_playwright = PlaywrightError = None
 
 pytestmark = [
     pytest.mark.skipif(
@@ -115,14 +117,32 @@ _JS_TRACEBACKS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCe
         .filter(o => o.textContent.includes('Traceback'))
         .map(o => 'code cell ' + (i + 1) + ': ' + o.textContent.trim().split('\\n').slice(-3).join(' | ')))"""
 
-# What a slider's output shows: the images (their data URLs) and text of the widget's output area.
-_JS_SIGNATURE = """(handle) => {
-    const box = handle.closest('.widget-interact') || handle.closest('.jp-Cell');
+_JS_AT_MAX = "h => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')"
+
+# The output areas of a slider's widget: those of its ``interactive`` (inrutils.widgets.explore),
+# else its cell's output area.
+_JS_AREAS = """(h) => {
+    const box = h.closest('.widget-interact') || h.closest('.jp-Cell');
     const outs = [...box.querySelectorAll('.widget-output')];
-    const areas = outs.length ? outs : [box.querySelector('.jp-Cell-outputArea') || box];
-    const imgs = areas.flatMap(a => [...a.querySelectorAll('img')].map(i => i.src));
-    return {imgs: imgs, text: areas.map(a => a.textContent).join('\\n')};
+    return outs.length ? outs : [box.querySelector('.jp-Cell-outputArea') || box];
 }"""
+
+# What a slider's output shows: the images (their data URLs) and text of the widget's output areas.
+_JS_SIGNATURE = f"""(h) => {{
+    const areas = ({_JS_AREAS})(h);
+    const imgs = areas.flatMap(a => [...a.querySelectorAll('img')].map(i => i.src));
+    return {{imgs: imgs, text: areas.map(a => a.textContent).join('\\n')}};
+}}"""
+
+# Tag the images shown now: a redraw replaces them with new nodes (even when the figure is the same).
+_JS_MARK = f"""(h) => ({_JS_AREAS})(h).forEach(a => a.querySelectorAll('img').forEach(i => {{ i.dataset.inrSeen = '1'; }}))"""
+
+# Redrawn: the output areas hold a figure again, and none of the tagged image nodes.
+_JS_REDRAWN = f"""(h) => {{
+    const areas = ({_JS_AREAS})(h);
+    const imgs = areas.flatMap(a => [...a.querySelectorAll('img')]);
+    return imgs.length > 0 && imgs.every(i => !i.dataset.inrSeen);
+}}"""
 
 
 @pytest.fixture(scope="class")
@@ -151,7 +171,7 @@ def lab(tmp_path_factory):
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
         "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-        "--ServerApp.token=", "--ServerApp.password=",
+        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
         f"--ServerApp.root_dir={root}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
@@ -194,9 +214,15 @@ class TestJupyterLab:
             page.goto(f"{url}/lab/workspaces/t{notebook.stem[:2]}/tree/notebooks/{notebook.name}?reset")
             page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            n_code = page.locator(".jp-Notebook .jp-CodeCell").count()
             copy = root / "notebooks" / notebook.name  # what the server opened (notebooks/ may change meanwhile)
             n_source = sum(c["cell_type"] == "code" for c in json.loads(copy.read_text())["cells"])
+            try:  # every cell in the DOM (windowingMode "none"), not only the first screen
+                page.wait_for_function(
+                    f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length >= {n_source}", timeout=60_000
+                )
+            except PlaywrightError:
+                pass
+            n_code = page.locator(".jp-Notebook .jp-CodeCell").count()
             assert n_code == n_source, f"{notebook.name}: {n_code} of {n_source} code cells in the DOM (windowing?)"
 
             _menu(page, "Edit", "editmenu:clear-all")
@@ -220,37 +246,58 @@ class TestJupyterLab:
                 label = handle.evaluate(
                     "h => (h.closest('.widget-slider').querySelector('.widget-label') || {}).textContent"
                 )
+                shot = root / f"{notebook.stem}-slider{i + 1}.png"
                 # The widget has drawn once before it is moved.
-                page.wait_for_function(
-                    f"(h) => ({_JS_SIGNATURE})(h).imgs.length > 0", arg=handle.element_handle(),
-                    timeout=SLIDER_TIMEOUT_S * 1000, polling=500,
-                )  # fmt: skip
-                before = handle.evaluate(_JS_SIGNATURE)
-                at_max = handle.evaluate("h => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')")
-                handle.focus()
-                page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-                t0 = time.monotonic()
                 try:
                     page.wait_for_function(
-                        f"""([h, before]) => {{
-                            const now = ({_JS_SIGNATURE})(h);
-                            return now.imgs.length > 0 && JSON.stringify(now.imgs) !== JSON.stringify(before.imgs);
-                        }}""",
-                        arg=[handle.element_handle(), before],
-                        timeout=SLIDER_TIMEOUT_S * 1000,
-                        polling=500,
-                    )
-                except Exception as exc:  # noqa: BLE001 - report what the output shows instead
+                        f"(h) => ({_JS_SIGNATURE})(h).imgs.length > 0", arg=handle.element_handle(),
+                        timeout=SLIDER_TIMEOUT_S * 1000, polling=500,
+                    )  # fmt: skip
+                except PlaywrightError:
+                    page.screenshot(path=shot)
                     now = handle.evaluate(_JS_SIGNATURE)
                     pytest.fail(
-                        f"{notebook.name}: slider {i + 1} ({label!r}) moved, its figure did not change "
-                        f"within {SLIDER_TIMEOUT_S} s ({type(exc).__name__}); output text: {now['text'][-500:]!r}"
+                        f"{notebook.name}: the widget of slider {i + 1} ({label!r}) shows no figure after Run All "
+                        f"(waited {SLIDER_TIMEOUT_S} s); its output text: {now['text'][-500:]!r}; screenshot {shot}"
+                    )
+                before = handle.evaluate(_JS_SIGNATURE)
+                handle.evaluate(_JS_MARK)
+                key = "ArrowLeft" if handle.evaluate(_JS_AT_MAX) else "ArrowRight"
+                t0 = time.monotonic()
+                handle.focus()
+                page.keyboard.press(key)
+                try:
+                    # Redrawn: the output area holds a figure again, and none of the old image nodes.
+                    page.wait_for_function(_JS_REDRAWN, arg=handle.element_handle(), timeout=SLIDER_TIMEOUT_S * 1000, polling=500)
+                except PlaywrightError:
+                    page.screenshot(path=shot)
+                    now = handle.evaluate(_JS_SIGNATURE)
+                    pytest.fail(
+                        f"{notebook.name}: slider {i + 1} ({label!r}) moved ({key}), its output was not redrawn "
+                        f"within {SLIDER_TIMEOUT_S} s; output text: {now['text'][-500:]!r}; screenshot {shot}"
                     )
                 after = handle.evaluate(_JS_SIGNATURE)
                 assert "Traceback" not in after["text"], f"{notebook.name}: slider {label!r}: {after['text'][-800:]}"
-                print(f"{notebook.name}: slider {label!r} redrew in {time.monotonic() - t0:.1f} s")
+                same = after["imgs"] == before["imgs"]
+                print(f"{notebook.name}: slider {label!r} redrew in {time.monotonic() - t0:.1f} s" + " (same figure)" * same)
+                if same:
+                    warnings.warn(
+                        f"{notebook.name}: slider {label!r} moved one step ({key}) and redrew a figure identical to "
+                        "the one before (in this tier the parameter's step does not change the drawing)",
+                        stacklevel=1,
+                    )
         finally:
             page.close()
+            _shutdown_kernels(url)
+
+
+def _shutdown_kernels(url: str) -> None:
+    """Stop the notebook's kernel (the next notebook gets the cores to itself)."""
+    with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as r:
+        sessions = json.load(r)
+    for session in sessions:
+        req = urllib.request.Request(f"{url}/api/sessions/{session['id']}", method="DELETE")
+        urllib.request.urlopen(req, timeout=30).close()
 
 
 # ---------------------------------------------------------------------------------------------
