@@ -156,17 +156,24 @@ def grade(submissions: pathlib.Path, course: pathlib.Path, timeout: int = 300, c
           fast: bool = True) -> list[dict]:
     """Autograde every submission in ``submissions`` (see ``collect``); write and return the points."""
     course = pathlib.Path(course).resolve()
+    pairs = collect(pathlib.Path(submissions), course)
+    api = _api(course, timeout)
+    saved = os.environ.get("INRUTILS_FAST")
     if fast:
         os.environ["INRUTILS_FAST"] = "1"  # the kernels inherit it: grading re-runs every notebook
     else:
         os.environ.pop("INRUTILS_FAST", None)
-    pairs = collect(pathlib.Path(submissions), course)
-    api = _api(course, timeout)
-    for student, assignment in pairs:
-        with warnings.catch_warnings():  # SQLAlchemy's autoflush notes from inside nbgrader, not ours to fix
-            warnings.filterwarnings("ignore", message=".*not in session.*")
-            result = api.autograde(assignment, student, force=True, create=True)
-        _run(result, f"autograde {assignment} {student}")
+    try:
+        for student, assignment in pairs:
+            with warnings.catch_warnings():  # SQLAlchemy's autoflush notes from inside nbgrader, not ours to fix
+                warnings.filterwarnings("ignore", message=".*not in session.*")
+                result = api.autograde(assignment, student, force=True, create=True)
+            _run(result, f"autograde {assignment} {student}")
+    finally:
+        if saved is None:
+            os.environ.pop("INRUTILS_FAST", None)
+        else:
+            os.environ["INRUTILS_FAST"] = saved
     rows = scores(course, pairs)
     if csv_path is not None:
         csv_path = pathlib.Path(csv_path)

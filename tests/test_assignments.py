@@ -252,3 +252,32 @@ def test_a_submission_that_was_never_released_gets_a_clear_error(graded, tmp_pat
     nbformat.write(_synthetic(), tmp_path / "eve" / "99_other.ipynb")
     with pytest.raises(ValueError, match="99_other.ipynb: not a released notebook"):
         course_mod.collect(tmp_path, course)
+
+
+def test_command_line_rejects_bad_arguments(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        course_mod.main(["grade", "--timeout", "0", str(tmp_path)])
+    assert "--timeout must be a positive number of seconds" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        course_mod.main(["grade", str(tmp_path / "missing")])
+    assert "is not a folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no released assignment"):
+        course_mod.collect(tmp_path, tmp_path / "no-course")
+
+
+# One real notebook through nbgrader in the fast tier: it runs in autograde's working directory
+# (build/course/autograded/<student>/<notebook>/) and the instructor's version scores every point.
+REAL = next((p for p in NOTEBOOKS if p.name.startswith("02_")), NOTEBOOKS[0] if NOTEBOOKS else None)
+
+
+@needs_nbgrader
+@pytest.mark.skipif(REAL is None, reason="no notebook in notebooks/")
+def test_a_real_notebook_scores_full_points_for_the_instructors_answers(tmp_path):
+    course = tmp_path / "course"
+    course_mod.release([REAL], course, timeout=600)
+    (tmp_path / "subs" / "teacher").mkdir(parents=True)
+    shutil.copy(course / "source" / REAL.stem / REAL.name, tmp_path / "subs" / "teacher")
+    rows = course_mod.grade(tmp_path / "subs", course, timeout=600)
+    want = meta.points(nbformat.read(REAL, as_version=4), REAL)
+    assert [(r["exercise"], r["max_points"]) for r in rows] == want
+    assert all(r["points"] == r["max_points"] for r in rows), rows
