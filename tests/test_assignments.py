@@ -236,7 +236,7 @@ def test_a_raising_or_looping_exercise_scores_zero_and_the_others_still_run(grad
 
 @needs_nbgrader
 def test_grades_csv_has_one_row_per_student_and_exercise(graded):
-    course, _, rows = graded
+    course, _, _ = graded
     with open(course / "grades.csv", newline="") as f:
         table = list(csv.DictReader(f))
     assert len(table) == 12 and set(table[0]) == {"student", "notebook", "exercise", "points", "max_points"}
