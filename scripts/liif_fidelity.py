@@ -60,9 +60,9 @@ def main() -> None:
     full = liif.pretrained("cpu")
 
     print(f"== 1. protocol (full model, native {args.size} windows, mean of 5 held-out images; bicubic / LIIF / gain)")
-    for label, kw in [("grey, shave=scale (notebook)", {}), ("grey, shave=scale+6", dict(shave="scale+6")),
-                      ("RGB, shave=scale+6 (paper's DIV2K)", dict(gray=False, shave="scale+6")),
-                      ("grey, shave=scale, bicubic a=-0.5", dict(baseline=bicubic_aa))]:
+    for label, kw in [("grey, shave=scale (notebook)", {}), ("grey, shave=scale+6", {"shave": "scale+6"}),
+                      ("RGB, shave=scale+6 (paper's DIV2K)", {"gray": False, "shave": "scale+6"}),
+                      ("grey, shave=scale, bicubic a=-0.5", {"baseline": bicubic_aa})]:
         t = table(full, (2, 4), args.size, **kw)
         print(f"{label:36s} " + "  ".join(f"x{s}: {b:.2f} / {o:.2f} / {o - b:+.2f}" for s, (b, o) in t.items()), flush=True)
 
