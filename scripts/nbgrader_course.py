@@ -43,6 +43,8 @@ c.CourseDirectory.root = {root!r}
 # Each cell of a submission gets this many seconds at autograde, then it is interrupted.
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
+# A check cell that a student deleted is put back (and run) at autograde.
+c.OverwriteCells.add_missing_cells = True
 '''
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
@@ -64,6 +66,7 @@ def _api(course: pathlib.Path, timeout: int = 300):
     cfg.CourseDirectory.course_id = "inr-course"
     cfg.Execute.timeout = int(timeout)
     cfg.Execute.interrupt_on_timeout = True
+    cfg.OverwriteCells.add_missing_cells = True  # a deleted check cell is put back and run
     cfg.NbGraderAPI.log_level = "WARN"
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 

@@ -192,6 +192,7 @@ def graded(tmp_path_factory):
     bad.cells[6].source = "def square(x):\n    while True:\n        pass\n"
     bad.cells[9].source = "def mean(xs):\n    return sum(xs) / len(xs)\n"
     bad.cells[4].source = "print('check skipped')"  # a locked check cell edited: autograde restores it
+    del bad.cells[10]  # the last check cell deleted: autograde puts it back and runs it
     (subs / "bad").mkdir()
     nbformat.write(bad, subs / "bad" / "90_synthetic.ipynb")
     rows = course_mod.grade(subs, course, timeout=TIMEOUT, csv_path=course / "grades.csv")
@@ -232,6 +233,7 @@ def test_a_raising_or_looping_exercise_scores_zero_and_the_others_still_run(grad
     assert "CellTimeoutError" in errors["nb90_square_check"]
     assert errors["nb90_mean_check"] == []
     assert nb.cells[4].source.startswith("check_add(add)")  # the edited locked cell was restored
+    assert nb.cells[10].source.rstrip().endswith("check_mean(mean)")  # the deleted check cell was put back
 
 
 @needs_nbgrader
