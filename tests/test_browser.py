@@ -9,7 +9,8 @@
     are aborted), so MathJax, which Sphinx loads from a CDN, does not render: the test checks that
     the maths is on the page for MathJax to typeset, not the typeset result.
 
-Skipped, with the reason printed by ``-ra``, when Chromium or Playwright is absent. Chromium:
+The browser tests are skipped, with the reason printed by ``-ra``, when Chromium or Playwright is
+absent; the site's two other checks (figures and widget notes, sidebar order) need only Sphinx. Chromium:
 ``apt-get install -y --no-install-recommends chromium``; Playwright: ``pip install -e ".[book]"``
 (``make book`` and, when Chromium is present, ``make test`` install it). Under ``pytest-xdist
 --dist loadscope`` each class runs on one worker, so the two classes run side by side.
@@ -57,7 +58,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = PlaywrightError = None
 
-pytestmark = [
+NEEDS_BROWSER = [
     pytest.mark.skipif(
         not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)),
         reason=f"browser tests need Chromium at {CHROMIUM}: "
@@ -205,6 +206,8 @@ def _menu(page, menu: str, command: str) -> None:
     page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
 
 
+@NEEDS_BROWSER[0]
+@NEEDS_BROWSER[1]
 class TestJupyterLab:
     @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem[:2] for nb in NOTEBOOKS])
     def test_run_all_and_move_every_slider(self, lab, browser, notebook):
@@ -364,6 +367,8 @@ def _broken_link(html: pathlib.Path, origin: str, href: str) -> str | None:
 
 
 class TestSite:
+    @NEEDS_BROWSER[0]
+    @NEEDS_BROWSER[1]
     @pytest.mark.parametrize("path", _site_pages())
     def test_page_loads_whole(self, site, browser, path):
         origin, html, warnings = site
