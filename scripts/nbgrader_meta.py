@@ -15,6 +15,7 @@ name (``nb01_grid_solution`` / ``nb01_grid_check`` for ``exercises.check_grid`` 
     python scripts/nbgrader_meta.py --check [NOTEBOOK ...]   # exit 1 when out of step
     python scripts/nbgrader_meta.py --write [NOTEBOOK ...]   # stamp the metadata in place
     python scripts/nbgrader_meta.py --table [NOTEBOOK ...]   # points per notebook (Markdown)
+    python scripts/nbgrader_meta.py --table --doc docs/instructors.md   # ... written into the guide
 
 Without notebook arguments it works on every ``notebooks/[0-9]*.ipynb``.
 """
@@ -156,17 +157,32 @@ def table(paths: list[pathlib.Path]) -> str:
     return "\n".join(rows)
 
 
+def replace_block(doc: pathlib.Path, name: str, text: str) -> None:
+    """Replace the text between ``<!-- name -->`` and ``<!-- /name -->`` in ``doc`` by ``text``."""
+    src = doc.read_text()
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    if src.count(begin) != 1 or src.count(end) != 1:
+        raise MetadataError(f"{doc} needs one '{begin}' ... '{end}' block")
+    head, rest = src.split(begin)
+    doc.write_text(f"{head}{begin}\n{text}\n{end}{rest.split(end)[1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="report cells whose metadata is out of step; exit 1 if any")
     mode.add_argument("--write", action="store_true", help="stamp the metadata into the notebooks in place")
     mode.add_argument("--table", action="store_true", help="print the points per notebook as a Markdown table")
+    parser.add_argument("--doc", type=pathlib.Path, help="with --table: write it into this file's points-table block")
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     if args.table:
-        print(table(paths))
+        if args.doc:
+            replace_block(args.doc, "points-table", table(paths))
+            print(f"{args.doc}: points table updated")
+        else:
+            print(table(paths))
         return 0
     bad = 0
     for p in paths:

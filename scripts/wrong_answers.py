@@ -5,6 +5,7 @@ The table "Common wrong answers" of docs/instructors.md comes from this script's
 accepts is printed as ``PASSED``: a hole in the check.
 
     python scripts/wrong_answers.py [CHECK_NAME ...]     # e.g. grid masked_mse
+    python scripts/wrong_answers.py --doc docs/instructors.md   # rewrite the guide's table
 """
 from __future__ import annotations
 
@@ -240,21 +241,63 @@ def derivative_no_factor(h, w, n, dim):
     return torch.stack(chans)
 
 
-def main(names: list[str]) -> int:
-    for name in names or sorted(WRONG):
-        check = getattr(exercises, f"check_{name}", None)
-        if check is None:
-            print(f"{name}\t-\tno check_{name} in inrutils.exercises")
-            continue
-        for what, fn in WRONG.get(name, []):
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):  # a passing check prints its success line
-                    check(fn)
-                msg = "PASSED: the check accepts this wrong answer"
-            except AssertionError as err:
-                msg = str(err)
-            except Exception as err:  # noqa: BLE001 - a wrong answer may also crash inside the check
-                msg = f"{type(err).__name__}: {err}"
+def messages(name: str) -> list[tuple[str, str]]:
+    """``[(wrong answer, what check_<name> says), ...]`` for the registered wrong answers."""
+    check = getattr(exercises, f"check_{name}", None)
+    if check is None:
+        return [("-", f"no check_{name} in inrutils.exercises")]
+    out = []
+    for what, fn in WRONG.get(name, []):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # a passing check prints its success line
+                check(fn)
+            msg = "PASSED: the check accepts this wrong answer"
+        except AssertionError as err:
+            msg = str(err)
+        except Exception as err:  # noqa: BLE001 - a wrong answer may also crash inside the check
+            msg = f"{type(err).__name__}: {err}"
+        out.append((what, msg))
+    return out
+
+
+def doc_table() -> str:
+    """Markdown table of the wrong answers of every exercise in the notebooks, in course order."""
+    import importlib.util
+    import pathlib
+
+    import nbformat
+
+    here = pathlib.Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location("nbgrader_meta", here / "nbgrader_meta.py")
+    meta = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(meta)
+    rows = ["| notebook | exercise | wrong answer | what the check says |", "|---|---|---|---|"]
+    for path in sorted((here.parent / "notebooks").glob("[0-9]*.ipynb")):
+        for ex in meta.exercises(nbformat.read(path, as_version=4), path.name):
+            found = [(w, m) for w, m in messages(ex["name"]) if not m.startswith("PASSED")]
+            for what, msg in found or [("(none registered in scripts/wrong_answers.py)", "")]:
+                cells = [path.name[:2], f"`check_{ex['name']}`", what, msg]
+                rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--doc"]:
+        if len(argv) != 2:
+            sys.exit("usage: python scripts/wrong_answers.py --doc docs/instructors.md")
+        import pathlib
+
+        doc = pathlib.Path(argv[1])
+        src = doc.read_text()
+        begin, end = "<!-- wrong-answers -->", "<!-- /wrong-answers -->"
+        if src.count(begin) != 1 or src.count(end) != 1:
+            sys.exit(f"{doc} needs one '{begin}' ... '{end}' block")
+        head, rest = src.split(begin)
+        doc.write_text(f"{head}{begin}\n{doc_table()}\n{end}{rest.split(end)[1]}")
+        print(f"{doc}: wrong-answers table updated")
+        return 0
+    for name in argv or sorted(WRONG):
+        for what, msg in messages(name):
             print(f"{name}\t{what}\t{msg}", flush=True)
     return 0
 

@@ -160,6 +160,16 @@ def test_command_line_check_write_table(tmp_path, capsys):
     )
 
 
+def test_table_is_written_into_a_document_block(tmp_path):
+    path, doc = tmp_path / "90_synthetic.ipynb", tmp_path / "guide.md"
+    nbformat.write(_synthetic(), path)
+    doc.write_text("intro\n<!-- points-table -->\nold\n<!-- /points-table -->\nend\n")
+    assert meta.main(["--table", "--doc", str(doc), str(path)]) == 0
+    text = doc.read_text()
+    assert text.startswith("intro\n<!-- points-table -->\n| notebook |") and "old" not in text
+    assert text.endswith("| **total** | | **3** |\n<!-- /points-table -->\nend\n")
+
+
 # --- release and autograde in a temporary course directory -----------------------------------------
 
 TIMEOUT = 10  # seconds per cell at autograde; the looping submission costs this once
