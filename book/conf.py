@@ -25,7 +25,16 @@ root_doc = "README"
 # Only the course's pages; everything else in the repository is not a page (links to a .py file or to
 # the Makefile become download links).
 include_patterns = ["README.md", "notebooks/[0-9]*.ipynb", "docs/**.md", "data/README.md"]
-exclude_patterns = [".venv", "build", ".git", "**/.ipynb_checkpoints", "book", "tests", "inrutils", "scripts"]
+exclude_patterns = [
+    ".venv",
+    "build",
+    ".git",
+    "**/.ipynb_checkpoints",
+    "book",
+    "tests",
+    "inrutils",
+    "scripts",
+]
 
 # Rendered from the saved outputs of `make notebooks` (the default tier): no kernel is started.
 nb_execution_mode = "off"
@@ -60,7 +69,9 @@ _WIDGET_REPR = re.compile(r"^\s*\[?['\"]?(interactive|VBox|HBox|Box|Output|GridB
 
 
 # A call that shows a widget UI: inrutils.widgets.explore, or ipywidgets' interact / interactive.
-_WIDGET_CALL = re.compile(r"^(?!\s*(def|from|import)\b).*\b(explore|interact|interactive)\(", re.MULTILINE)
+_WIDGET_CALL = re.compile(
+    r"^(?!\s*(def|from|import)\b).*\b(explore|interact|interactive)\(", re.MULTILINE
+)
 
 
 def _is_widget_cell(cell: dict) -> bool:
@@ -91,14 +102,23 @@ def _widget_notes(source: str) -> str:
             tags = cell.setdefault("metadata", {}).setdefault("tags", [])
             if "remove-output" not in tags:
                 tags.append("remove-output")
-            cells.append({"cell_type": "markdown", "id": f"widget-note-{i}", "metadata": {}, "source": WIDGET_NOTE})
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "id": f"widget-note-{i}",
+                    "metadata": {},
+                    "source": WIDGET_NOTE,
+                }
+            )
     nb["cells"] = cells
     return json.dumps(nb)
 
 
 def _title(path: pathlib.Path) -> str:
     """The sidebar caption of a docs/ sub-folder."""
-    return {"fidelity": "Fidelity tables (paper, official code, ours)"}.get(path.name, path.name.replace("_", " ").capitalize())
+    return {"fidelity": "Fidelity tables (paper, official code, ours)"}.get(
+        path.name, path.name.replace("_", " ").capitalize()
+    )
 
 
 # Reference pages whose name holds one of these words come first, in this order; the rest follow by name.
@@ -112,14 +132,27 @@ def _doc_rank(doc: str) -> tuple[int, str]:
 
 def _sidebar() -> str:
     """Hidden toctrees appended to the README: notebooks in teaching order, then docs/ (globbed)."""
+
     def toctree(caption: str, docs: list[str]) -> str:
         if not docs:
             return ""
-        return "\n```{toctree}\n:hidden:\n:maxdepth: 1\n:caption: " + caption + "\n\n" + "\n".join(docs) + "\n```\n"
+        return (
+            "\n```{toctree}\n:hidden:\n:maxdepth: 1\n:caption: "
+            + caption
+            + "\n\n"
+            + "\n".join(docs)
+            + "\n```\n"
+        )
 
-    notebooks = sorted(p.with_suffix("").relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    notebooks = sorted(
+        p.with_suffix("").relative_to(ROOT).as_posix()
+        for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")
+    )
     docs_dir = ROOT / "docs"
-    top = sorted((p.with_suffix("").relative_to(ROOT).as_posix() for p in docs_dir.glob("*.md")), key=_doc_rank)
+    top = sorted(
+        (p.with_suffix("").relative_to(ROOT).as_posix() for p in docs_dir.glob("*.md")),
+        key=_doc_rank,
+    )
     if (ROOT / "data" / "README.md").exists():
         top.append("data/README")
     text = toctree("Notebooks", notebooks) + toctree("Reference", top)
@@ -155,14 +188,20 @@ def _directory_links_transform():
                     continue
                 target = node["reftarget"].split("#")[0]
                 refdoc = node.get("refdoc", self.env.docname)
-                folder = (pathlib.Path(self.env.doc2path(refdoc)).parent / target).resolve() if target else None
+                folder = (
+                    (pathlib.Path(self.env.doc2path(refdoc)).parent / target).resolve()
+                    if target
+                    else None
+                )
                 if folder is None or not folder.is_dir():
                     continue
                 readme = folder / "README.md"
                 page = self.env.path2doc(str(readme)) if readme.is_file() else None
                 if page and page in self.env.all_docs:
                     uri = self.app.builder.get_relative_uri(self.env.docname, page)
-                    node.replace_self(nodes.reference("", "", *node.children, refuri=uri, internal=True))
+                    node.replace_self(
+                        nodes.reference("", "", *node.children, refuri=uri, internal=True)
+                    )
                 else:
                     node.replace_self(node.children)
 

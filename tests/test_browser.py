@@ -176,7 +176,7 @@ def lab(tmp_path_factory):
         f"--ServerApp.root_dir={root}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
-    log = open(root / "server.log", "w")
+    log = open(root / "server.log", "w")  # noqa: SIM115 - closed in the finally below, after the server stops
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -187,7 +187,9 @@ def lab(tmp_path_factory):
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start:\n{(root / 'server.log').read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"JupyterLab did not start:\n{(root / 'server.log').read_text()[-3000:]}"
+                    )
                 time.sleep(0.5)
         yield url, root
     finally:
@@ -214,19 +216,27 @@ class TestJupyterLab:
         url, root = lab
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{url}/lab/workspaces/t{notebook.stem[:2]}/tree/notebooks/{notebook.name}?reset")
+            page.goto(
+                f"{url}/lab/workspaces/t{notebook.stem[:2]}/tree/notebooks/{notebook.name}?reset"
+            )
             page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            copy = root / "notebooks" / notebook.name  # what the server opened (notebooks/ may change meanwhile)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+            )
+            # The copy the server opened (notebooks/ may change meanwhile).
+            copy = root / "notebooks" / notebook.name
             n_source = sum(c["cell_type"] == "code" for c in json.loads(copy.read_text())["cells"])
             try:  # every cell in the DOM (windowingMode "none"), not only the first screen
                 page.wait_for_function(
-                    f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length >= {n_source}", timeout=60_000
+                    f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length >= {n_source}",
+                    timeout=60_000,
                 )
             except PlaywrightError:
                 pass
             n_code = page.locator(".jp-Notebook .jp-CodeCell").count()
-            assert n_code == n_source, f"{notebook.name}: {n_code} of {n_source} code cells in the DOM (windowing?)"
+            assert n_code == n_source, (
+                f"{notebook.name}: {n_code} of {n_source} code cells in the DOM (windowing?)"
+            )
 
             _menu(page, "Edit", "editmenu:clear-all")
             page.wait_for_function(
@@ -242,7 +252,9 @@ class TestJupyterLab:
 
             handles = page.locator(".jp-Notebook .widget-slider .noUi-handle")
             n = handles.count()
-            assert n > 0, f"{notebook.name}: no slider found after Run All (every notebook has a widget)"
+            assert n > 0, (
+                f"{notebook.name}: no slider found after Run All (every notebook has a widget)"
+            )
             for i in range(n):
                 handle = handles.nth(i)
                 handle.scroll_into_view_if_needed()
@@ -271,7 +283,12 @@ class TestJupyterLab:
                 page.keyboard.press(key)
                 try:
                     # Redrawn: the output area holds a figure again, and none of the old image nodes.
-                    page.wait_for_function(_JS_REDRAWN, arg=handle.element_handle(), timeout=SLIDER_TIMEOUT_S * 1000, polling=500)
+                    page.wait_for_function(
+                        _JS_REDRAWN,
+                        arg=handle.element_handle(),
+                        timeout=SLIDER_TIMEOUT_S * 1000,
+                        polling=500,
+                    )
                 except PlaywrightError:
                     page.screenshot(path=shot)
                     now = handle.evaluate(_JS_SIGNATURE)
@@ -280,9 +297,14 @@ class TestJupyterLab:
                         f"within {SLIDER_TIMEOUT_S} s; output text: {now['text'][-500:]!r}; screenshot {shot}"
                     )
                 after = handle.evaluate(_JS_SIGNATURE)
-                assert "Traceback" not in after["text"], f"{notebook.name}: slider {label!r}: {after['text'][-800:]}"
+                assert "Traceback" not in after["text"], (
+                    f"{notebook.name}: slider {label!r}: {after['text'][-800:]}"
+                )
                 same = after["imgs"] == before["imgs"]
-                print(f"{notebook.name}: slider {label!r} redrew in {time.monotonic() - t0:.1f} s" + " (same figure)" * same)
+                print(
+                    f"{notebook.name}: slider {label!r} redrew in {time.monotonic() - t0:.1f} s"
+                    + " (same figure)" * same
+                )
                 if same:
                     warnings.warn(
                         f"{notebook.name}: slider {label!r} moved one step ({key}) and redrew a figure identical to "
@@ -307,11 +329,15 @@ def _shutdown_kernels(url: str) -> None:
 # (b) the built site
 # ---------------------------------------------------------------------------------------------
 
+
 def _site_pages() -> list[str]:
     """The pages the site must have: README (home), each notebook, each docs/ page, data/README."""
     pages = ["index.html", "README.html", "genindex.html", "search.html"]
     pages += [f"notebooks/{nb.stem}.html" for nb in NOTEBOOKS]
-    pages += [p.relative_to(ROOT).with_suffix(".html").as_posix() for p in sorted((ROOT / "docs").rglob("*.md"))]
+    pages += [
+        p.relative_to(ROOT).with_suffix(".html").as_posix()
+        for p in sorted((ROOT / "docs").rglob("*.md"))
+    ]
     if (ROOT / "data" / "README.md").exists():
         pages.append("data/README.html")
     return pages
@@ -320,17 +346,22 @@ def _site_pages() -> list[str]:
 @pytest.fixture(scope="class")
 def site(tmp_path_factory):
     """The site built afresh (as `make book` does) into a temporary folder, served on 127.0.0.1."""
-    pytest.importorskip("sphinx", reason="the site needs Sphinx: pip install -e '.[book]' (make book installs it)")
+    pytest.importorskip(
+        "sphinx", reason="the site needs Sphinx: pip install -e '.[book]' (make book installs it)"
+    )
     pytest.importorskip("myst_nb", reason="the site needs myst-nb: pip install -e '.[book]'")
     out = tmp_path_factory.mktemp("site")
     html = out / "html"
     t0 = time.monotonic()
     build = subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", "book", "-d", str(out / "doctrees"), ".", str(html)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    assert build.returncode == 0, f"sphinx-build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
+    assert build.returncode == 0, (
+        f"sphinx-build failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}"
+    )
     print(f"site built in {time.monotonic() - t0:.0f} s; sphinx warnings:\n{build.stderr[-3000:]}")
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -345,7 +376,7 @@ def site(tmp_path_factory):
         server.server_close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(path: pathlib.Path) -> frozenset[str]:
     """The element ids of a built page (link fragments must name one)."""
     return frozenset(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
@@ -372,7 +403,9 @@ class TestSite:
     @pytest.mark.parametrize("path", _site_pages())
     def test_page_loads_whole(self, site, browser, path):
         origin, html, warnings = site
-        assert (html / path).is_file(), f"{path} is not in the site; sphinx warnings:\n{warnings[-2000:]}"
+        assert (html / path).is_file(), (
+            f"{path} is not in the site; sphinx warnings:\n{warnings[-2000:]}"
+        )
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         errors, external = [], []
 
@@ -381,7 +414,9 @@ class TestSite:
                 return
             where = msg.location.get("url", "") if msg.location else ""
             # A resource outside the site (MathJax's CDN) cannot load offline: not the site's error.
-            (external if where and not where.startswith(origin) else errors).append(f"{msg.text} [{where}]")
+            (external if where and not where.startswith(origin) else errors).append(
+                f"{msg.text} [{where}]"
+            )
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
@@ -391,14 +426,24 @@ class TestSite:
             if path == "index.html":
                 page.wait_for_url(re.compile(r"README\.html"))
             # Every image, lazy or not, loaded with a real size.
-            page.evaluate("() => document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
-            page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30_000)
+            page.evaluate(
+                "() => document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })"
+            )
+            page.wait_for_function(
+                "() => [...document.images].every(i => i.complete)", timeout=30_000
+            )
             broken_imgs = page.evaluate(
                 "() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 120))"
             )
-            hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+            hrefs = page.evaluate(
+                "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+            )
             broken_links = sorted(
-                {b for h in hrefs if h.startswith(origin) and (b := _broken_link(html, origin, h[len(origin):]))}
+                {
+                    b
+                    for h in hrefs
+                    if h.startswith(origin) and (b := _broken_link(html, origin, h[len(origin) :]))
+                }
             )
             maths = page.locator(".math").count()
             mathjax = page.locator("script[src*='mathjax' i]").count()
@@ -416,9 +461,15 @@ class TestSite:
         for nb in NOTEBOOKS:
             text = (html / "notebooks" / f"{nb.stem}.html").read_text(encoding="utf-8")
             cells = json.loads(nb.read_text())["cells"]
-            n_png = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
-            assert text.count("<img") >= n_png, f"{nb.name}: {n_png} saved figures, {text.count('<img')} images on its page"
-            assert "interactive(children=" not in text, f"{nb.name}: a widget's text repr is on the page"
+            n_png = sum(
+                "image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", [])
+            )
+            assert text.count("<img") >= n_png, (
+                f"{nb.name}: {n_png} saved figures, {text.count('<img')} images on its page"
+            )
+            assert "interactive(children=" not in text, (
+                f"{nb.name}: a widget's text repr is on the page"
+            )
             n_explore = sum(
                 c["cell_type"] == "code"
                 and (
@@ -427,14 +478,18 @@ class TestSite:
                 )
                 for c in cells
             )
-            assert text.count("Live in JupyterLab") == n_explore, f"{nb.name}: {n_explore} widget cells, notes differ"
+            assert text.count("Live in JupyterLab") == n_explore, (
+                f"{nb.name}: {n_explore} widget cells, notes differ"
+            )
 
     def test_sidebar_in_teaching_order(self, site):
         _, html, _ = site
         text = (html / "README.html").read_text(encoding="utf-8")
         nav = text[text.index("bd-sidebar-primary") :]
         positions = [nav.find(f"notebooks/{nb.stem}.html") for nb in NOTEBOOKS]
-        assert all(p >= 0 for p in positions), f"sidebar lacks notebooks: {[nb.name for nb, p in zip(NOTEBOOKS, positions) if p < 0]}"
+        assert all(p >= 0 for p in positions), (
+            f"sidebar lacks notebooks: {[nb.name for nb, p in zip(NOTEBOOKS, positions) if p < 0]}"
+        )
         assert positions == sorted(positions), "sidebar notebooks are not in teaching order"
         for doc in sorted((ROOT / "docs").rglob("*.md")):
             href = doc.relative_to(ROOT).with_suffix(".html").as_posix()
