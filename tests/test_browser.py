@@ -177,7 +177,9 @@ def lab(tmp_path_factory):
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
     log = open(root / "server.log", "w")  # noqa: SIM115 - closed in the finally below, after the server stops
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -193,7 +195,7 @@ def lab(tmp_path_factory):
                 time.sleep(0.5)
         yield url, root
     finally:
-        os.kill(proc.pid, signal.SIGINT)  # stopped by its pid; the server shuts its kernels down
+        os.kill(proc.pid, signal.SIGTERM)  # stopped by its pid; the server shuts its kernels down
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
