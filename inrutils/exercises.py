@@ -7,6 +7,8 @@ version of a notebook the solution raises ``NotImplementedError``, so the check 
 """
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Callable
 
 import torch
@@ -45,14 +47,60 @@ def _names_used(fn: Callable) -> set[str]:
     return names
 
 
-def _reject_library_call(fn: Callable, library: dict[str, Callable], task: str) -> None:
-    """Raise if ``fn`` is, or calls, one of the ``library`` functions that the exercise asks to write."""
+def _unwrap(fn: Callable) -> Callable:
+    """``fn`` without ``functools.partial`` / ``functools.wraps`` layers around it."""
+    for _ in range(20):
+        inner = fn.func if isinstance(fn, functools.partial) else getattr(fn, "__wrapped__", None)
+        if inner is None:
+            break
+        fn = inner
+    return fn
+
+
+def _bound_values(fn: Callable) -> list[object]:
+    """The objects that the names ``fn`` uses are bound to (its globals and its closure)."""
+    glob = getattr(fn, "__globals__", {})
+    values = [glob[n] for n in _names_used(fn) if n in glob]
+    values += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if c.cell_contents is not None]
+    return values
+
+
+def _reject_library_call(
+    fn: Callable, library: dict[str, Callable], task: str, probe: tuple | None = None
+) -> None:
+    """Raise if ``fn`` is, or calls, one of the ``library`` functions that the exercise asks to write.
+
+    Catches the function itself (also inside ``functools.partial``), a call by name or by an alias
+    (``from ... import f as g``) and, when ``probe`` arguments are given, any call made while running
+    ``fn(*probe)`` (e.g. one looked up with ``getattr`` at run time).
+    """
+    message = (
+        "your function calls the library's `{}`: the exercise is to {} yourself "
+        "(with torch operations), so the check cannot tell whether you know how it works"
+    )
+    inner = _unwrap(fn)
+    bound = _bound_values(inner)
     for name, lib_fn in library.items():
-        if fn is lib_fn or name in _names_used(fn):
-            raise AssertionError(
-                f"your function calls the library's `{name}`: the exercise is to {task} yourself "
-                f"(with torch operations), so the check cannot tell whether you know how it works"
-            )
+        if fn is lib_fn or inner is lib_fn or name in _names_used(inner) or any(v is lib_fn for v in bound):
+            raise AssertionError(message.format(name, task))
+    if probe is None:
+        return
+    codes = {getattr(_unwrap(f), "__code__", None): name for name, f in library.items()}
+    codes.pop(None, None)
+    seen: list[str] = []
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            seen.append(codes[frame.f_code])
+
+    previous = sys.getprofile()
+    sys.setprofile(watch)
+    try:
+        fn(*probe)
+    finally:
+        sys.setprofile(previous)
+    if seen:
+        raise AssertionError(message.format(seen[0], task))
 
 
 def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
@@ -392,12 +440,12 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """
     from . import liif
 
-    used = set(getattr(getattr(fn, "__code__", None), "co_names", ()))
-    bound = [getattr(fn, "__globals__", {}).get(n) for n in used]
-    bound += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if c.cell_contents is not None]
-    if "ensemble_weights" in used or any(v is liif.ensemble_weights for v in bound):
-        raise AssertionError("your function calls inrutils.liif.ensemble_weights, the function this exercise asks you "
-                             "to write: compute the four rectangle areas from rel yourself")
+    _reject_library_call(
+        fn,
+        {"ensemble_weights": liif.ensemble_weights},
+        "compute the four rectangle areas from rel",
+        probe=(torch.tensor([[0.5, 0.5], [0.5, -1.5], [-1.5, 0.5], [-1.5, -1.5]]),),
+    )
     gen = torch.Generator().manual_seed(8)
     for _ in range(5):
         t = torch.rand(2, generator=gen) * 2                  # the query inside the square of the four codes
@@ -420,6 +468,9 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
 
 def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
     """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1] frame, ``(y, x)``."""
+    from . import liif
+
+    _reject_library_call(fn, {"cell_for": liif.cell_for}, "compute the cell from h and w", probe=(64, 48))
     for h, w in [(64, 64), (120, 90), (7, 300)]:
         got = _as_tensor("your cell", fn(h, w)).reshape(-1).double()
         want = torch.tensor([2.0 / h, 2.0 / w], dtype=torch.float64)

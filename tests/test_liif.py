@@ -221,7 +221,13 @@ def test_ensemble_weights_keep_interpolating_where_both_rows_clamp_onto_one_code
 
 @pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
 def test_upsample_x3_is_continuous_at_every_pixel():
-    """At odd integer scales HR rows/columns fall exactly on LR code centres; row H-2 used to lose interpolation."""
+    """At odd integer scales HR rows/columns fall exactly on LR code centres; row H-2 used to lose interpolation.
+
+    A continuous output changes in proportion to the shift (|I(x) - I(x - d)| ~ slope * d); a step does not.
+    So besides the issue's bound (< 1e-3 for d = 1e-5) the jump for d = 1e-5 must be at most 0.2x the jump for
+    d = 1e-4 at every pixel (ratio 0.1 for a slope; about 1 for a step of any size above float32 noise). The
+    official area rule fails both (0.10 at row H - 2 for either shift).
+    """
     from inrutils.data import load_image
 
     model = liif.pretrained("cpu")
@@ -233,9 +239,32 @@ def test_upsample_x3_is_continuous_at_every_pixel():
         coord = grid(90, 90)[None]
         cell = liif.cell_for(90, 90, coord.shape[1])[None]
         here = model.query(feat, coord, cell)[0, :, 0].view(90, 90)
-        near = model.query(feat, coord - 1e-5, cell)[0, :, 0].view(90, 90)
+        jump = {d: (here - model.query(feat, coord - d, cell)[0, :, 0].view(90, 90)).abs() for d in (1e-4, 1e-5)}
     assert torch.allclose(up[0], here.clamp(0, 1), atol=1e-6)      # upsample decodes exactly these queries
-    assert float((here - near).abs().max()) < 1e-3
+    assert float(jump[1e-5].max()) < 1e-3
+    excess = jump[1e-5] - 0.2 * jump[1e-4]
+    assert float(excess.max()) < 1e-5, f"a step at pixel {divmod(int(excess.argmax()), 90)}"
+
+
+@pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
+def test_continuity_test_catches_the_official_border_step(monkeypatch):
+    """The check above fails with the official weights (areas + 1e-9), so it can see the step it guards against."""
+    from inrutils.data import load_image
+
+    def area_rule(rel, eps=1e-9):
+        return _area_rule(rel)
+
+    model = liif.pretrained("cpu")
+    lr = liif.downscale(load_image("camera", gray=True)[:, 100:190, 200:290], (30, 30))
+    monkeypatch.setattr(liif, "ensemble_weights", area_rule)
+    with torch.no_grad():
+        feat = model.encode(lr[None])
+        coord = grid(90, 90)[None]
+        cell = liif.cell_for(90, 90, coord.shape[1])[None]
+        here = model.query(feat, coord, cell)[0, :, 0].view(90, 90)
+        jump = {d: (here - model.query(feat, coord - d, cell)[0, :, 0].view(90, 90)).abs() for d in (1e-4, 1e-5)}
+    excess = jump[1e-5] - 0.2 * jump[1e-4]
+    assert float(excess.max()) > 1e-2 and int(excess.amax(1).argmax()) == 88      # row H - 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,13 +321,29 @@ def test_training_images_rgb():
 
 
 def test_ensemble_exercise_rejects_a_call_to_the_library():
+    import functools
+
     from inrutils import exercises
     from inrutils.liif import ensemble_weights as ew
 
-    with pytest.raises(AssertionError, match="calls inrutils.liif.ensemble_weights"):
-        exercises.check_ensemble_weights(lambda rel: liif.ensemble_weights(rel))
-    with pytest.raises(AssertionError, match="calls inrutils.liif.ensemble_weights"):
-        exercises.check_ensemble_weights(lambda rel: ew(rel))
+    for fn in [liif.ensemble_weights, functools.partial(liif.ensemble_weights), lambda rel: liif.ensemble_weights(rel),
+               lambda rel: ew(rel), lambda rel: getattr(liif, "ensemble_" + "weights")(rel)]:
+        with pytest.raises(AssertionError, match="calls the library's `ensemble_weights`"):
+            exercises.check_ensemble_weights(fn)
+
+
+def test_cell_exercise_rejects_a_call_to_the_library(capsys):
+    import functools
+
+    from inrutils import exercises
+
+    for fn in [liif.cell_for, functools.partial(liif.cell_for, n=1), lambda h, w: liif.cell_for(h, w)[0],
+               lambda h, w: getattr(liif, "cell_" + "for")(h, w)[0]]:
+        with pytest.raises(AssertionError, match="calls the library's `cell_for`"):
+            exercises.check_cell_size(fn)
+    exercises.check_cell_size(lambda h, w: torch.tensor([2.0 / h, 2.0 / w]))
+    exercises.check_ensemble_weights(functools.partial(lambda rel, eps: _area_rule(rel), eps=0.0))
+    assert capsys.readouterr().out.count("all checks passed") == 2
 
 
 def test_train_script_rgb_paper_preset_smoke(tmp_path):
