@@ -321,18 +321,27 @@ def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
     _passed("discrepancy-principle stopping step")
 
 
-def _uses(fn: Callable, names: tuple[str, ...]) -> list[str]:
-    """The names among ``names`` that ``fn``'s code refers to (``co_names``: globals and attributes; ``co_freevars``)."""
-    code = getattr(fn, "__code__", None)
-    return [n for n in names if code is not None and (n in code.co_names or n in code.co_freevars)]
+def _reject_insp_library(fn: Callable, library: dict[str, object], task: str, probe: tuple) -> None:
+    """``_reject_library_call`` for a library of functions and ``nn.Module`` classes.
+
+    A class is caught by name, by alias and inside ``functools.partial`` without being called; while
+    ``fn(*probe)`` runs, any call of a class's ``forward`` (or of a listed function) is caught as well.
+    """
+    _reject_library_call(fn, library, task)
+    watched = {name: (obj.forward if isinstance(obj, type) else obj) for name, obj in library.items()}
+    _reject_library_call(fn, watched, task, probe=probe)
 
 
 def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the last two axes), any ``D``."""
-    used = _uses(fn, ("laplacian", "hessian", "all_partials", "derivative_features"))
-    if used:
-        raise AssertionError(f"your function calls {', '.join(used)}: work from the Hessian H you are given (the library "
-                             "computes the Laplacian from a model, and the point is to see that it is the trace of H)")
+    from . import derivatives
+
+    _reject_library_call(
+        fn,
+        {name: getattr(derivatives, name) for name in ("laplacian", "hessian", "all_partials", "derivative_features")},
+        "work from the Hessian H you are given (the library computes the Laplacian from a model; the point is to "
+        "see that it is the trace of H) and take its trace",
+    )
     gen = torch.Generator().manual_seed(4)
     for n, c, d in [(5, 1, 2), (7, 3, 2), (4, 2, 3), (3, 1, 1)]:
         a = torch.randn(n, c, d, d, generator=gen)
@@ -357,11 +366,15 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
 
 def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """``fn(feats, coef)`` must return INSP-Conv's ``sum_p coef[p] * feats[:, p]`` as ``(N, 1)`` (one channel)."""
-    used = _uses(fn, ("INSPConv", "INSPNet", "insp"))
-    if used:
-        raise AssertionError(f"your function uses {', '.join(used)}: INSP-Conv is the library's version of exactly what "
-                             "this exercise asks for; write the weighted sum of the partials yourself (a matrix-vector "
-                             "product or a sum over p)")
+    from . import insp
+
+    _reject_insp_library(
+        fn,
+        {"INSPConv": insp.INSPConv, "INSPNet": insp.INSPNet},
+        "write the weighted sum of the partials (INSP-Conv is the library's version of exactly this: "
+        "a matrix-vector product or a sum over p)",
+        probe=(torch.randn(4, 6, generator=torch.Generator().manual_seed(50)), torch.ones(6)),
+    )
     gen = torch.Generator().manual_seed(5)
     for n, p in [(6, 6), (9, 10), (3, 3)]:
         feats = torch.randn(n, p, generator=gen)
@@ -409,10 +422,15 @@ def check_permute_hidden(fn: Callable[[Siren, torch.Tensor], Siren]) -> None:
 
 def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple]) -> None:
     """``fn(u, u_x, u_xx)`` must return ``(h, h_x, h_xx)`` for ``h = tanh(u(x))`` (chain rule, 1-D, order 2)."""
-    used = _uses(fn, ("compose_jet", "activation_derivatives", "all_partials", "INSPConvNet"))
-    if used:
-        raise AssertionError(f"your function calls {', '.join(used)}: the library does this step for you; the exercise "
-                             "is to write the chain rule (Faa di Bruno at order 2) yourself from tanh and its two derivatives")
+    from . import derivatives, insp
+
+    _reject_insp_library(
+        fn,
+        {"activation_derivatives": activation_derivatives, "compose_jet": derivatives.compose_jet,
+         "all_partials": derivatives.all_partials, "INSPConvNet": insp.INSPConvNet},
+        "write the chain rule (Faa di Bruno at order 2) from tanh and its two derivatives",
+        probe=tuple(torch.linspace(-1, 1, 5, dtype=torch.float64) * k for k in (1, 2, 3)),
+    )
     gen = torch.Generator().manual_seed(7)
     u, ux, uxx = (torch.randn(20, generator=gen, dtype=torch.float64) for _ in range(3))
     got = fn(u, ux, uxx)

@@ -156,6 +156,64 @@ def test_insp_exercises(capsys):
         exercises.check_insp_conv(lambda f, c: insp.INSPConv(order=1)(f))
 
 
+def test_insp_checks_reject_the_library_however_it_is_reached():
+    import functools
+
+    from inrutils import derivatives, insp
+    from inrutils.insp import INSPConv as C  # an alias
+
+    def alias_conv(f, c):  # builds the library's layer through an alias and lets its forward do the sum
+        m = C.__new__(C)
+        torch.nn.Module.__init__(m)
+        m.n_features, m.order, m.channels = f.shape[1], 0, 1
+        m.linear = torch.nn.Linear(f.shape[1], 1, bias=False)
+        m.linear.weight.data = c[None].clone()
+        return m(f)
+
+    def by_getattr(f, c):  # looked up at run time: only watching what runs catches it
+        m = getattr(insp, "INSP" + "Conv").__new__(getattr(insp, "INSP" + "Conv"))
+        torch.nn.Module.__init__(m)
+        m.n_features, m.order, m.channels = f.shape[1], 0, 1
+        m.linear = torch.nn.Linear(f.shape[1], 1, bias=False)
+        m.linear.weight.data = c[None].clone()
+        return m(f)
+
+    conv_bypasses = [insp.INSPConv, functools.partial(insp.INSPConv), alias_conv, functools.partial(alias_conv),
+                     by_getattr, lambda f, c: insp.INSPNet(order=1)(f)]
+    for fn in conv_bypasses:
+        with pytest.raises(AssertionError, match="calls the library's `INSPConv`|calls the library's `INSPNet`"):
+            exercises.check_insp_conv(fn)
+
+    from inrutils.insp import activation_derivatives as AD  # an alias
+
+    def alias_jet(u, ux, uxx):
+        d0, d1, d2 = AD("tanh", u, 2)
+        return d0, d1 * ux, d2 * ux**2 + d1 * uxx
+
+    def attribute_jet(u, ux, uxx):
+        d = insp.activation_derivatives("tanh", u, 2)
+        return d[0], d[1] * ux, d[2] * ux**2 + d[1] * uxx
+
+    def getattr_jet(u, ux, uxx):
+        d = getattr(insp, "activation_" + "derivatives")("tanh", u, 2)
+        return d[0], d[1] * ux, d[2] * ux**2 + d[1] * uxx
+
+    for fn in (alias_jet, functools.partial(alias_jet), attribute_jet, getattr_jet,
+               lambda u, a, b: (lambda d: (d[0], d[1] * a, d[2] * a**2 + d[1] * b))(
+                   getattr(insp, "activation_" + "derivatives")("tanh", u, 2))):
+        with pytest.raises(AssertionError, match="calls the library's `activation_derivatives`"):
+            exercises.check_tanh_jet(fn)
+
+    from inrutils.derivatives import laplacian as lap
+
+    with pytest.raises(AssertionError, match="calls the library's `laplacian`"):
+        exercises.check_laplacian_from_hessian(functools.partial(lambda H: lap(H, H)))
+    with pytest.raises(AssertionError, match="calls the library's `hessian`"):
+        exercises.check_laplacian_from_hessian(lambda H: derivatives.hessian(H, H))
+    # torch's own operations are fine: an einsum trace passes
+    exercises.check_laplacian_from_hessian(lambda H: torch.einsum("...ii->...", H))
+
+
 def test_insp_convnet_exercises(capsys):
     import copy
 
