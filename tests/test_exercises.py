@@ -123,15 +123,35 @@ def test_fourier_mistakes():
 def test_linr_exercises_pass_the_reference_and_explain_mistakes(capsys):
     from inrutils import degrade, linr
 
-    exercises.check_masked_mse(linr.masked_mse)
-    exercises.check_box_downsample(lambda x, f: degrade.downsample(x, f, "box"))
+    def my_masked_mse(pred, target, mask):  # the learner's answer, written with torch only
+        mask = mask.expand_as(pred)
+        return (mask * (pred - target) ** 2).sum() / mask.sum().clamp_min(1)
+
+    def my_box_downsample(x, f):
+        c, h, w = x.shape
+        return x[:, : h // f * f, : w // f * f].reshape(c, h // f, f, w // f, f).mean((2, 4))
+
+    exercises.check_masked_mse(my_masked_mse)
+    exercises.check_box_downsample(my_box_downsample)
     assert capsys.readouterr().out.count("all checks passed") == 2
+    # A call to the library function the exercise asks for is refused, and the message says why.
+    with pytest.raises(AssertionError, match="calls the library"):
+        exercises.check_masked_mse(linr.masked_mse)
+    with pytest.raises(AssertionError, match="calls the library"):
+        exercises.check_box_downsample(lambda x, f: degrade.downsample(x, f, "box"))
+    with pytest.raises(AssertionError, match="calls the library"):  # found only by running it
+        exercises.check_masked_mse(lambda p, t, m: getattr(linr, "masked" + "_mse")(p, t, m))
+    # '<' instead of '<=' misses a residual exactly at the threshold (0.125^2 is exact in binary)
+    with pytest.raises(AssertionError, match="compare with <="):
+        exercises.check_discrepancy_step(
+            lambda losses, s, t: next((i + 1 for i, v in enumerate(losses) if v < t * s**2), len(losses))
+        )
     with pytest.raises(AssertionError, match="plain MSE"):
         exercises.check_masked_mse(lambda p, t, m: torch.mean((p - t) ** 2))
     with pytest.raises(AssertionError, match="number of observed values"):
         exercises.check_masked_mse(lambda p, t, m: torch.mean(m * (p - t) ** 2))
     with pytest.raises(AssertionError, match="differentiable"):
-        exercises.check_masked_mse(lambda p, t, m: linr.masked_mse(p, t, m).detach())
+        exercises.check_masked_mse(lambda p, t, m: my_masked_mse(p, t, m).detach())
     with pytest.raises(AssertionError, match="decimation"):
         exercises.check_box_downsample(lambda x, f: x[:, ::f, ::f])
     with pytest.raises(AssertionError, match="should be"):

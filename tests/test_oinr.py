@@ -234,10 +234,26 @@ def test_encoding_exercise_checks_accept_the_reference_and_catch_mistakes():
 
     exercises.check_encoding(lambda h, w, n: reference(h, w, n))
     exercises.check_encoding_derivative(reference)
-    with pytest.raises(AssertionError, match="calls oinr.encoding_grid"):
-        exercises.check_encoding(lambda h, w, n: oinr.encoding_grid(h, w, n))
-    with pytest.raises(AssertionError, match="calls oinr.encoding_grid"):
+    import functools
+
+    from inrutils.oinr import encoding_grid as alias
+
+    library_calls = [
+        lambda h, w, n: oinr.encoding_grid(h, w, n),
+        oinr.encoding_grid,  # the function itself
+        functools.partial(oinr.encoding_grid),
+        lambda h, w, n: alias(h, w, n),
+        lambda h, w, n: getattr(oinr, "encoding_" + "grid")(h, w, n),  # found only by running it
+    ]
+    for fn in library_calls:
+        with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
+            exercises.check_encoding(fn)
+    with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
         exercises.check_encoding_derivative(lambda h, w, n, d: oinr.encoding_grid(h, w, n, derivative=d))
+    with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
+        exercises.check_encoding_derivative(
+            lambda h, w, n, d: getattr(oinr, "encoding_" + "grid")(h, w, n, derivative=d)
+        )
     with pytest.raises(AssertionError, match="linspace"):
         exercises.check_encoding(lambda h, w, n: reference(h, w, n) * 0 + torch.stack(
             [f(2.0**i * torch.pi * grid(h, w).view(h, w, 2)[..., d]) for d in range(2) for i in range(n)
