@@ -52,12 +52,20 @@ VALIDATION = "grace_hopper"
 
 
 def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FACTOR):
-    """Fit with the shared recipe; PSNR against ``reference`` after the last step, at the best step, and that step."""
+    """Fit with the shared recipe; PSNR against ``reference`` after the last step, at the best step, and that step.
+
+    The history's PSNR at step k is the prediction made before update k (after k - 1 updates); the
+    render after the last update is a candidate too, so the oracle is never below the fixed step.
+    The step returned is the number of updates made before the best prediction.
+    """
     model = model.to(dev)
     hist = oinr.fit_decay(model, target.to(dev), steps, lr, reference=reference.to(dev), final_factor=final_factor)
     h, w = target.shape[1:]
     out = render(model, h, w, chunk=h * w).cpu()   # one chunk: an O-INR (OnGrid) sees its whole grid
-    return psnr(out, reference, clip=False), hist.best_psnr, hist.best_step   # unclipped, like the fit's history
+    final = psnr(out, reference, clip=False)  # unclipped, like the fit's history
+    if final >= hist.best_psnr:
+        return final, final, steps
+    return final, hist.best_psnr, hist.best_step - 1
 
 
 def parse_lrs(items: list[str], ap: argparse.ArgumentParser, task: str = "represent") -> dict:

@@ -49,3 +49,19 @@ def test_oinr_paper_script_bad_learning_rate(tmp_path, arg, match):
     res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--out", str(tmp_path / "t.md"),
                           "--lr", arg], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and match in res.stderr, res.stderr[-500:]
+
+
+def test_oinr_paper_table2_oracle_is_never_below_the_fixed_step(tmp_path):
+    """Table 2 reports the fixed last step and the best step ("oracle"); the oracle includes the last step."""
+    import csv
+
+    out = tmp_path / "t2.md"
+    res = subprocess.run([sys.executable, "scripts/oinr_paper.py", "--smoke", "--tables", "2", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "oracle" in out.read_text()
+    rows = list(csv.DictReader(out.with_suffix(".csv").open()))
+    assert rows
+    for row in rows:
+        assert float(row["best"]) >= float(row["final"]) - 1e-9, row
+        assert 0 <= int(row["best_step"]) <= int(row.get("steps", 10**9)), row
