@@ -17,15 +17,18 @@ COURSE ?= build/course
 SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 300
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+LINT_PATHS := inrutils scripts tests book notebooks
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test fast notebooks student assignments grade book bench clean help
+.PHONY: setup lab lint format test fast notebooks student assignments grade book bench clean help
 
 help:
 	@echo "make setup      create .venv and install inrutils with the course's tools"
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make test       unit tests + every notebook under nbval, fast tier (what CI runs)"
 	@echo "make fast       unit tests only"
+	@echo "make lint       ruff format --check and ruff check (make test runs it first)"
+	@echo "make format     ruff format and ruff check --fix in place"
 	@echo "make notebooks  re-run every notebook in the default tier and save it in place"
 	@echo "make student    write student versions (the nbgrader release, cells editable) to build/student/"
 	@echo "make assignments  nbgrader course directory in $(COURSE): source/ and release/ per notebook"
@@ -54,10 +57,20 @@ $(BOOK_STAMP): $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# Style (DESIGN.md standard 8): ruff's settings are in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/ruff check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
 # Two xdist workers share the cores: one thread each (notebook kernels inherit OMP_NUM_THREADS; with two
 # threads per kernel the OpenMP barriers of small tensors spin against the other worker, up to 9x slower).
 # With Chromium on the machine, the browser tests (tests/test_browser.py) run too: install their tools.
 test: $(STAMP) $(INSTRUCTOR) $(if $(wildcard /usr/bin/chromium),$(BOOK_STAMP))
+	$(MAKE) lint
 	INRUTILS_FAST=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope -p no:cacheprovider \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests $(NOTEBOOKS) $(PYTEST_ARGS)
 

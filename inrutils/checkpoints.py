@@ -4,6 +4,7 @@ A checkpoint is a dict ``{"format", "version", "kind", "config", "state_dict", "
 ``kind`` and ``config`` rebuild the model through :func:`inrutils.models.from_config`, and
 loading into an existing model checks every tensor's name and shape first.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -26,7 +27,9 @@ def save(model: nn.Module, path: str | pathlib.Path, **meta: Any) -> pathlib.Pat
     """Save ``model``'s weights, class and config to ``path`` (parent folders created); ``meta``: plain values to store."""
     kind = type(model).__name__
     if kind not in MODELS or not hasattr(model, "config"):
-        raise ValueError(f"save: model must be one of {', '.join(MODELS)} (with a config), got {kind}")
+        raise ValueError(
+            f"save: model must be one of {', '.join(MODELS)} (with a config), got {kind}"
+        )
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -47,15 +50,21 @@ def _read(path: pathlib.Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})"
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an inrutils checkpoint (expected format {FORMAT!r})")
     if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {payload.get('version')!r}; this inrutils reads version {VERSION}")
+        raise CheckpointError(
+            f"{path} has checkpoint version {payload.get('version')!r}; this inrutils reads version {VERSION}"
+        )
     return payload
 
 
-def load(path: str | pathlib.Path, model: nn.Module | None = None, device: str | torch.device = "cpu") -> nn.Module:
+def load(
+    path: str | pathlib.Path, model: nn.Module | None = None, device: str | torch.device = "cpu"
+) -> nn.Module:
     """Load a checkpoint into ``model`` (checked first) or into a model rebuilt from the stored config.
 
     A different class, a different config or any missing/unexpected/mis-shaped tensor
@@ -69,18 +78,28 @@ def load(path: str | pathlib.Path, model: nn.Module | None = None, device: str |
     else:
         kind = type(model).__name__
         if kind != payload["kind"]:
-            raise CheckpointError(f"{path} holds a {payload['kind']}, but the model given is a {kind}")
+            raise CheckpointError(
+                f"{path} holds a {payload['kind']}, but the model given is a {kind}"
+            )
         mine = getattr(model, "config", None)
         if mine is not None and mine != payload["config"]:
-            diff = {k: (payload["config"].get(k), mine.get(k)) for k in set(mine) | set(payload["config"])
-                    if payload["config"].get(k) != mine.get(k)}
-            raise CheckpointError(f"{path} was saved from another architecture; (stored, given) differ in {diff}")
+            diff = {
+                k: (payload["config"].get(k), mine.get(k))
+                for k in set(mine) | set(payload["config"])
+                if payload["config"].get(k) != mine.get(k)
+            }
+            raise CheckpointError(
+                f"{path} was saved from another architecture; (stored, given) differ in {diff}"
+            )
     state = payload["state_dict"]
     own = model.state_dict()
     problems = [f"missing {k}" for k in own if k not in state]
     problems += [f"unexpected {k}" for k in state if k not in own]
-    problems += [f"{k}: stored {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-                 for k in own if k in state and state[k].shape != own[k].shape]
+    problems += [
+        f"{k}: stored {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
     if problems:
         raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:8]))
     model.load_state_dict(state)

@@ -4,6 +4,7 @@ This is the only module with global state. ``FAST`` is read once from the enviro
 variable ``INRUTILS_FAST`` when the package is imported; ``steps`` and ``tier`` choose a
 value for the current tier so that notebooks never branch on it themselves.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ def _env_flag(name: str) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ValueError(f"{name}={raw!r} is not understood; use one of 1/0, true/false, yes/no, on/off")
+    raise ValueError(
+        f"{name}={raw!r} is not understood; use one of 1/0, true/false, yes/no, on/off"
+    )
 
 
 #: True when the environment sets ``INRUTILS_FAST=1`` (CI and ``make test``): sizes and
@@ -59,7 +62,9 @@ def device(name: str | None = None) -> torch.device:
         )
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"device={requested!r} was requested but CUDA is not available; use 'cpu' or 'auto'")
+            raise ValueError(
+                f"device={requested!r} was requested but CUDA is not available; use 'cpu' or 'auto'"
+            )
         index = int(requested.split(":")[1]) if ":" in requested else 0
         if index >= torch.cuda.device_count():
             raise ValueError(
@@ -69,7 +74,9 @@ def device(name: str | None = None) -> torch.device:
     if requested == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ValueError("device='mps' was requested but MPS is not available; use 'cpu' or 'auto'")
+            raise ValueError(
+                "device='mps' was requested but MPS is not available; use 'cpu' or 'auto'"
+            )
     return torch.device(requested)
 
 

@@ -6,6 +6,7 @@ pixel ``img[:, i, j]`` sits at the pixel centre ``(y_i, x_j)`` with
 [-1, 1] x [-1, 1] edge to edge and never touches the borders. Coordinates are ordered
 ``(y, x)`` (row first), and flattened row-major, matching ``img.reshape(C, -1).T``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,14 +18,18 @@ def _check_size(name: str, n: object) -> int:
     return n
 
 
-def centres(n: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def centres(
+    n: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The ``n`` pixel-centre positions ``-1 + (2 i + 1) / n`` in (-1, 1), shape ``(n,)``."""
     n = _check_size("n", n)
     # Computed in float64 and cast, so float32 grids are exactly the rounded centres.
     return ((2 * torch.arange(n, dtype=torch.float64) + 1) / n - 1).to(device=device, dtype=dtype)
 
 
-def grid(*sizes: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def grid(
+    *sizes: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Pixel-centre coordinates of an ``sizes[0] x sizes[1] x ...`` grid, shape ``(prod(sizes), len(sizes))``.
 
     ``grid(h, w)`` gives ``(y, x)`` pairs in row-major order, so ``grid(2, 2)`` is
@@ -53,6 +58,8 @@ def samples_to_image(samples: torch.Tensor, h: int, w: int) -> torch.Tensor:
     _check_size("h", h)
     _check_size("w", w)
     if not isinstance(samples, torch.Tensor) or samples.ndim != 2 or samples.shape[0] != h * w:
-        shape = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
+        shape = (
+            tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
+        )
         raise ValueError(f"samples must have shape (h*w, C) = ({h * w}, C), got {shape}")
     return samples.T.reshape(samples.shape[1], h, w)

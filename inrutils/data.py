@@ -3,10 +3,11 @@
 Nothing is downloaded: every image ships with scikit-image or matplotlib, or lies in this
 repository's ``data/`` folder. ``available_images()`` lists the names.
 """
+
 from __future__ import annotations
 
 import pathlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -35,9 +36,25 @@ def _grace_hopper() -> np.ndarray:
 _LOADERS: dict[str, Callable[[], np.ndarray]] = {
     name: _skimage(name)
     for name in (
-        "astronaut", "brick", "camera", "checkerboard", "chelsea", "clock", "coffee", "coins",
-        "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "logo",
-        "moon", "page", "rocket", "shepp_logan_phantom", "text",
+        "astronaut",
+        "brick",
+        "camera",
+        "checkerboard",
+        "chelsea",
+        "clock",
+        "coffee",
+        "coins",
+        "colorwheel",
+        "grass",
+        "gravel",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "logo",
+        "moon",
+        "page",
+        "rocket",
+        "shepp_logan_phantom",
+        "text",
     )
 }
 _LOADERS["cat"] = _skimage("chelsea")  # the name used in the O-INR paper's tables
@@ -47,7 +64,11 @@ _LOADERS["grace_hopper"] = _grace_hopper
 
 def available_images() -> list[str]:
     """Names accepted by :func:`load_image` (bundled ones plus image files in ``data/images``)."""
-    local = sorted(p.stem for p in (DATA_DIR / "images").glob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    local = sorted(
+        p.stem
+        for p in (DATA_DIR / "images").glob("*")
+        if p.suffix.lower() in {".png", ".jpg", ".jpeg"}
+    )
     return sorted(_LOADERS) + local
 
 
@@ -79,9 +100,13 @@ def _parse_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
     if (
         not isinstance(size, (tuple, list))
         or len(size) != 2
-        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)
+        or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size
+        )
     ):
-        raise ValueError(f"size must be a positive int or a (height, width) pair of positive ints, got {size!r}")
+        raise ValueError(
+            f"size must be a positive int or a (height, width) pair of positive ints, got {size!r}"
+        )
     return int(size[0]), int(size[1])
 
 
@@ -97,7 +122,9 @@ def center_crop(img: np.ndarray, aspect: float) -> np.ndarray:
     return img[y0 : y0 + new_h]
 
 
-def load_image(name: str, size: int | tuple[int, int] | None = None, gray: bool = False) -> torch.Tensor:
+def load_image(
+    name: str, size: int | tuple[int, int] | None = None, gray: bool = False
+) -> torch.Tensor:
     """Load a bundled image as a float32 tensor in [0, 1] of shape ``(C, H, W)``.
 
     ``size`` is ``None`` (native size), an int (square) or ``(height, width)``; when the
@@ -135,7 +162,9 @@ def load_tagged(path, fmt: str, what: str) -> dict:
     """
     path = pathlib.Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no {what} at {path}; data/README.md gives the command that makes it")
+        raise FileNotFoundError(
+            f"no {what} at {path}; data/README.md gives the command that makes it"
+        )
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or blob.get("format") != fmt:
         found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__

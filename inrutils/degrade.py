@@ -14,6 +14,7 @@ operator, matches the observation. Noise is seeded and never touches the global 
 ``apply_mask``                 ``mask * x`` (the inpainting forward model)
 ============================  =========================================================
 """
+
 from __future__ import annotations
 
 import math
@@ -31,12 +32,16 @@ def check_image(img: object, name: str = "img", range01: bool = True) -> torch.T
     if not isinstance(img, torch.Tensor):
         raise ValueError(f"{name} must be a (C, H, W) torch.Tensor, got {type(img).__name__}")
     if img.ndim != 3 or not img.is_floating_point():
-        raise ValueError(f"{name} must be a floating (C, H, W) tensor, got dtype {img.dtype} shape {tuple(img.shape)}")
+        raise ValueError(
+            f"{name} must be a floating (C, H, W) tensor, got dtype {img.dtype} shape {tuple(img.shape)}"
+        )
     if range01:
         lo, hi = float(img.min()), float(img.max())
         if lo < -1e-6 or hi > 1 + 1e-6 or not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"{name} must have values in [0, 1] (got min {lo:.3g}, max {hi:.3g}); "
-                             "load images with inrutils.data.load_image or divide 8-bit images by 255")
+            raise ValueError(
+                f"{name} must have values in [0, 1] (got min {lo:.3g}, max {hi:.3g}); "
+                "load images with inrutils.data.load_image or divide 8-bit images by 255"
+            )
     return img
 
 
@@ -46,21 +51,33 @@ def _generator(seed: int, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
-def gaussian_noise(img: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True) -> torch.Tensor:
+def gaussian_noise(
+    img: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True
+) -> torch.Tensor:
     """``img + sigma * N(0, 1)`` with its own seeded generator; clipped to [0, 1] unless ``clip=False``.
 
     ``sigma`` is on the [0, 1] scale (the papers' ``sigma = 25`` on 8-bit images is ``25 / 255``).
     """
     check_image(img)
     if not (isinstance(sigma, (int, float)) and 0 <= sigma <= 1):
-        hint = f" (did you mean sigma={sigma} / 255 = {sigma / 255:.4f}?)" if isinstance(sigma, (int, float)) and sigma > 1 else ""
-        raise ValueError(f"sigma must be a number in [0, 1] on the image's [0, 1] scale, got {sigma!r}{hint}")
-    noise = torch.randn(img.shape, generator=_generator(seed, img.device), device=img.device, dtype=img.dtype)
+        hint = (
+            f" (did you mean sigma={sigma} / 255 = {sigma / 255:.4f}?)"
+            if isinstance(sigma, (int, float)) and sigma > 1
+            else ""
+        )
+        raise ValueError(
+            f"sigma must be a number in [0, 1] on the image's [0, 1] scale, got {sigma!r}{hint}"
+        )
+    noise = torch.randn(
+        img.shape, generator=_generator(seed, img.device), device=img.device, dtype=img.dtype
+    )
     out = img + sigma * noise
     return out.clamp(0, 1) if clip else out
 
 
-def poisson_noise(img: torch.Tensor, peak: float, readout: float = 0.0, seed: int = 0, clip: bool = True) -> torch.Tensor:
+def poisson_noise(
+    img: torch.Tensor, peak: float, readout: float = 0.0, seed: int = 0, clip: bool = True
+) -> torch.Tensor:
     """Photon noise: ``(Poisson(peak * img) + readout * N(0, 1)) / peak``, seeded; clipped to [0, 1] unless ``clip=False``.
 
     ``peak`` is the mean photon count of a white pixel (O-INR/WIRE use 30, with ``readout=2``
@@ -73,12 +90,16 @@ def poisson_noise(img: torch.Tensor, peak: float, readout: float = 0.0, seed: in
         raise ValueError(f"readout must be a number >= 0 (counts), got {readout!r}")
     gen = _generator(seed, img.device)
     counts = torch.poisson(img * peak, generator=gen)
-    counts = counts + readout * torch.randn(img.shape, generator=gen, device=img.device, dtype=img.dtype)
+    counts = counts + readout * torch.randn(
+        img.shape, generator=gen, device=img.device, dtype=img.dtype
+    )
     out = counts / peak
     return out.clamp(0, 1) if clip else out
 
 
-def gaussian_kernel(size: int, sigma: float, sigma_minor: float | None = None, angle: float = 0.0) -> torch.Tensor:
+def gaussian_kernel(
+    size: int, sigma: float, sigma_minor: float | None = None, angle: float = 0.0
+) -> torch.Tensor:
     """A ``(size, size)`` Gaussian kernel summing to 1; ``size`` odd.
 
     Isotropic with standard deviation ``sigma`` pixels, or anisotropic with ``sigma`` along the
@@ -86,8 +107,13 @@ def gaussian_kernel(size: int, sigma: float, sigma_minor: float | None = None, a
     and ``sigma_minor`` across it: ``angle=pi/4`` gives the "diagonal Gaussian" of blind SR papers.
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
-        raise ValueError(f"size must be an odd positive integer (the kernel needs a centre pixel), got {size!r}")
-    for name, v in (("sigma", sigma), ("sigma_minor", sigma if sigma_minor is None else sigma_minor)):
+        raise ValueError(
+            f"size must be an odd positive integer (the kernel needs a centre pixel), got {size!r}"
+        )
+    for name, v in (
+        ("sigma", sigma),
+        ("sigma_minor", sigma if sigma_minor is None else sigma_minor),
+    ):
         if not (isinstance(v, (int, float)) and v > 0):
             raise ValueError(f"{name} must be > 0 pixels, got {v!r}")
     r = torch.arange(size, dtype=torch.float64) - size // 2
@@ -96,7 +122,7 @@ def gaussian_kernel(size: int, sigma: float, sigma_minor: float | None = None, a
         k = torch.outer(g, g)
     else:
         y, x = torch.meshgrid(r, r, indexing="ij")
-        u = math.cos(angle) * x - math.sin(angle) * y          # along the major axis (y points down)
+        u = math.cos(angle) * x - math.sin(angle) * y  # along the major axis (y points down)
         v = math.sin(angle) * x + math.cos(angle) * y
         k = torch.exp(-(u**2) / (2 * sigma**2) - v**2 / (2 * sigma_minor**2))
     return (k / k.sum()).float()
@@ -113,31 +139,47 @@ def kernel_moments(kernel: torch.Tensor) -> dict[str, float]:
     y, x = torch.meshgrid(r, r, indexing="ij")
     my, mx = float((k * y).sum()), float((k * x).sum())
     y, x = y - my, x - mx
-    cov = torch.tensor([[float((k * x * x).sum()), float((k * x * y).sum())],
-                        [float((k * x * y).sum()), float((k * y * y).sum())]], dtype=torch.float64)
+    cov = torch.tensor(
+        [
+            [float((k * x * x).sum()), float((k * x * y).sum())],
+            [float((k * x * y).sum()), float((k * y * y).sum())],
+        ],
+        dtype=torch.float64,
+    )
     evals, evecs = torch.linalg.eigh(cov)
-    major = evecs[:, 1]                                               # (x, y) of the larger spread
+    major = evecs[:, 1]  # (x, y) of the larger spread
     angle = math.degrees(math.atan2(-float(major[1]), float(major[0]))) % 180.0
-    return {"sigma": math.sqrt(max(float(evals[1]), 0.0)), "sigma_minor": math.sqrt(max(float(evals[0]), 0.0)),
-            "angle": angle}
+    return {
+        "sigma": math.sqrt(max(float(evals[1]), 0.0)),
+        "sigma_minor": math.sqrt(max(float(evals[0]), 0.0)),
+        "angle": angle,
+    }
 
 
 def check_kernel(kernel: object) -> torch.Tensor:
     """Return ``kernel`` if it is a square, odd-sized 2-D tensor summing to 1 (within 1e-3); else raise ``ValueError``."""
     if not isinstance(kernel, torch.Tensor) or kernel.ndim != 2:
-        raise ValueError(f"kernel must be a 2-D (k, k) tensor, got {getattr(kernel, 'shape', type(kernel).__name__)}")
+        raise ValueError(
+            f"kernel must be a 2-D (k, k) tensor, got {getattr(kernel, 'shape', type(kernel).__name__)}"
+        )
     k1, k2 = kernel.shape
     if k1 != k2 or k1 % 2 == 0:
-        raise ValueError(f"kernel must be square with an odd size (k, k), k = 1, 3, 5, ...; got {tuple(kernel.shape)}")
+        raise ValueError(
+            f"kernel must be square with an odd size (k, k), k = 1, 3, 5, ...; got {tuple(kernel.shape)}"
+        )
     total = float(kernel.detach().sum())
     if abs(total - 1) > 1e-3:
-        raise ValueError(f"kernel must sum to 1 (a blur preserves brightness), got sum {total:.4g}; divide it by its sum")
+        raise ValueError(
+            f"kernel must sum to 1 (a blur preserves brightness), got sum {total:.4g}; divide it by its sum"
+        )
     return kernel
 
 
 def _pad_mode(padding: str) -> str:
     if padding not in PADDINGS:
-        raise ValueError(f"padding={padding!r} is unknown; allowed: {', '.join(map(repr, PADDINGS))}")
+        raise ValueError(
+            f"padding={padding!r} is unknown; allowed: {', '.join(map(repr, PADDINGS))}"
+        )
     return "constant" if padding == "zeros" else padding
 
 
@@ -154,7 +196,9 @@ def blur(img: torch.Tensor, kernel: torch.Tensor, padding: str = "reflect") -> t
     k = kernel.shape[0]
     r = k // 2
     if padding == "reflect" and r >= min(img.shape[1:]):
-        raise ValueError(f"a {k}x{k} kernel is too large for reflect padding of a {tuple(img.shape[1:])} image")
+        raise ValueError(
+            f"a {k}x{k} kernel is too large for reflect padding of a {tuple(img.shape[1:])} image"
+        )
     x = F.pad(img[:, None], (r, r, r, r), mode=_pad_mode(padding))
     weight = kernel.flip(0, 1)[None, None]
     return F.conv2d(x, weight)[:, 0]
@@ -186,8 +230,10 @@ def _check_factor(img: torch.Tensor, factor: object) -> int:
         raise ValueError(f"factor must be an integer >= 1, got {factor!r}")
     h, w = img.shape[1:]
     if h % factor or w % factor:
-        raise ValueError(f"factor={factor} must divide the image size {h}x{w}; crop the image first "
-                         f"(e.g. to {h - h % factor}x{w - w % factor})")
+        raise ValueError(
+            f"factor={factor} must divide the image size {h}x{w}; crop the image first "
+            f"(e.g. to {h - h % factor}x{w - w % factor})"
+        )
     return factor
 
 
@@ -203,15 +249,22 @@ def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch
     check_image(img, range01=False)
     factor = _check_factor(img, factor)
     if method not in DOWNSAMPLERS:
-        raise ValueError(f"method={method!r} is unknown; allowed: {', '.join(map(repr, DOWNSAMPLERS))}")
+        raise ValueError(
+            f"method={method!r} is unknown; allowed: {', '.join(map(repr, DOWNSAMPLERS))}"
+        )
     if factor == 1:
         return img
     h, w = img.shape[1:]
     if method == "box":
         return F.avg_pool2d(img[None], factor)[0]
     if method == "bicubic":
-        return F.interpolate(img[None], size=(h // factor, w // factor), mode="bicubic", antialias=True,
-                             align_corners=False)[0]
+        return F.interpolate(
+            img[None],
+            size=(h // factor, w // factor),
+            mode="bicubic",
+            antialias=True,
+            align_corners=False,
+        )[0]
     taps, left, right = lanczos2_taps(factor)
     taps = taps.to(img)
     if max(left, right) >= min(h, w):
@@ -223,7 +276,9 @@ def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch
     return x[:, 0]
 
 
-def upsample_bicubic(img: torch.Tensor, factor: int | None = None, size: tuple[int, int] | None = None) -> torch.Tensor:
+def upsample_bicubic(
+    img: torch.Tensor, factor: int | None = None, size: tuple[int, int] | None = None
+) -> torch.Tensor:
     """Bicubic upsampling of a ``(C, H, W)`` image by ``factor`` or to ``size=(H', W')``: the classical SR baseline.
 
     Pixel-centre aligned (``align_corners=False``); the result is clipped to [0, 1].
@@ -250,7 +305,9 @@ def random_mask(h: int, w: int, observed: float, seed: int = 0) -> torch.Tensor:
     """A ``(1, H, W)`` float mask with a fraction ``observed`` of pixels set to 1 (exactly ``round(observed H W)``), seeded."""
     h, w = _check_hw(h, w)
     if not (isinstance(observed, (int, float)) and 0 < observed <= 1):
-        raise ValueError(f"observed must be the fraction of observed pixels in (0, 1], got {observed!r}")
+        raise ValueError(
+            f"observed must be the fraction of observed pixels in (0, 1], got {observed!r}"
+        )
     n = round(observed * h * w)
     if n == 0:
         raise ValueError(f"observed={observed} of {h}x{w} pixels is no pixel at all; raise it")
@@ -260,7 +317,9 @@ def random_mask(h: int, w: int, observed: float, seed: int = 0) -> torch.Tensor:
     return mask.view(1, h, w)
 
 
-def box_mask(h: int, w: int, fraction: float, center: tuple[float, float] = (0.5, 0.5)) -> torch.Tensor:
+def box_mask(
+    h: int, w: int, fraction: float, center: tuple[float, float] = (0.5, 0.5)
+) -> torch.Tensor:
     """A ``(1, H, W)`` mask that hides one square hole covering ``fraction`` of the image (1 = observed).
 
     ``center=(cy, cx)`` is the hole's centre as fractions of the height and width; the hole
@@ -268,10 +327,14 @@ def box_mask(h: int, w: int, fraction: float, center: tuple[float, float] = (0.5
     """
     h, w = _check_hw(h, w)
     if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
-        raise ValueError(f"fraction must be the hole's share of the image in (0, 1), got {fraction!r}")
+        raise ValueError(
+            f"fraction must be the hole's share of the image in (0, 1), got {fraction!r}"
+        )
     side = max(1, round(math.sqrt(fraction * h * w)))
     if side >= min(h, w):
-        raise ValueError(f"a hole of {fraction:.0%} ({side}x{side} px) does not fit inside a {h}x{w} image")
+        raise ValueError(
+            f"a hole of {fraction:.0%} ({side}x{side} px) does not fit inside a {h}x{w} image"
+        )
     cy, cx = center
     if not (0 <= cy <= 1 and 0 <= cx <= 1):
         raise ValueError(f"center must be fractions (cy, cx) in [0, 1], got {center!r}")
@@ -282,8 +345,13 @@ def box_mask(h: int, w: int, fraction: float, center: tuple[float, float] = (0.5
     return mask
 
 
-def text_mask(h: int, w: int, text: str = "implicit\nneural\nrepresentation", fontsize: float | None = None,
-              thickness: float = 1.0) -> torch.Tensor:
+def text_mask(
+    h: int,
+    w: int,
+    text: str = "implicit\nneural\nrepresentation",
+    fontsize: float | None = None,
+    thickness: float = 1.0,
+) -> torch.Tensor:
     """A ``(1, H, W)`` mask that hides the pixels under ``text`` (drawn with matplotlib, centred); 1 = observed."""
     h, w = _check_hw(h, w)
     if not isinstance(text, str) or not text.strip():
@@ -293,13 +361,25 @@ def text_mask(h: int, w: int, text: str = "implicit\nneural\nrepresentation", fo
     from matplotlib.figure import Figure
 
     lines = text.split("\n")
-    if fontsize is None:  # fill about 80 % of the height and 90 % of the width (in points at 100 dpi)
+    if (
+        fontsize is None
+    ):  # fill about 80 % of the height and 90 % of the width (in points at 100 dpi)
         longest = max(len(line) for line in lines)
         fontsize = min(0.8 * h / (1.2 * len(lines)), 0.9 * w / (0.65 * longest)) * 72 / 100
     fig = Figure(figsize=(w / 100, h / 100), dpi=100)
     canvas = FigureCanvasAgg(fig)
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=fontsize, color="black", weight="bold",
-             linespacing=1.1, path_effects=[patheffects.withStroke(linewidth=thickness, foreground="black")])
+    fig.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        color="black",
+        weight="bold",
+        linespacing=1.1,
+        path_effects=[patheffects.withStroke(linewidth=thickness, foreground="black")],
+    )
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())[:h, :w, 0]
     mask = torch.tensor(rgba > 127, dtype=torch.float32)[None]
@@ -309,10 +389,14 @@ def text_mask(h: int, w: int, text: str = "implicit\nneural\nrepresentation", fo
 def check_mask(mask: object, shape: tuple[int, ...]) -> torch.Tensor:
     """Return ``mask`` if it is a ``(1, H, W)`` or ``(C, H, W)`` 0/1 tensor matching ``shape`` with an observed pixel."""
     if not isinstance(mask, torch.Tensor) or mask.ndim != 3:
-        raise ValueError(f"mask must be a (1, H, W) or (C, H, W) tensor, got {getattr(mask, 'shape', type(mask).__name__)}")
+        raise ValueError(
+            f"mask must be a (1, H, W) or (C, H, W) tensor, got {getattr(mask, 'shape', type(mask).__name__)}"
+        )
     c, h, w = shape
     if tuple(mask.shape[1:]) != (h, w) or mask.shape[0] not in (1, c):
-        raise ValueError(f"mask has shape {tuple(mask.shape)}, the image {tuple(shape)}: expected (1, {h}, {w}) or ({c}, {h}, {w})")
+        raise ValueError(
+            f"mask has shape {tuple(mask.shape)}, the image {tuple(shape)}: expected (1, {h}, {w}) or ({c}, {h}, {w})"
+        )
     if not bool(((mask == 0) | (mask == 1)).all()):
         raise ValueError("mask must contain only 0 (missing) and 1 (observed)")
     if not bool(mask.any()):

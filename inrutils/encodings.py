@@ -4,6 +4,7 @@ Coordinates are in [-1, 1] (see :mod:`inrutils.coords`). Both encodings are
 ``nn.Module``s with an ``out_dim`` attribute and a ``config`` dict, so that they can be
 placed in front of an :class:`inrutils.models.MLP` and saved in a checkpoint.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,9 @@ def fourier_features(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     (all cosines first, then all sines).
     """
     if x.ndim != 2 or B.ndim != 2 or x.shape[1] != B.shape[1]:
-        raise ValueError(f"x must be (N, D) and B (m, D) with the same D; got x {tuple(x.shape)}, B {tuple(B.shape)}")
+        raise ValueError(
+            f"x must be (N, D) and B (m, D) with the same D; got x {tuple(x.shape)}, B {tuple(B.shape)}"
+        )
     proj = 2 * math.pi * x @ B.T
     return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1)
 
@@ -43,7 +46,9 @@ class FourierFeatures(nn.Module):
             if isinstance(val, bool) or not isinstance(val, int) or val <= 0:
                 raise ValueError(f"FourierFeatures: {arg} must be a positive integer, got {val!r}")
         if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"FourierFeatures: sigma must be a positive finite number, got {sigma!r}")
+            raise ValueError(
+                f"FourierFeatures: sigma must be a positive finite number, got {sigma!r}"
+            )
         gen = torch.Generator().manual_seed(seed)
         self.register_buffer("B", torch.randn(n_features, in_dim, generator=gen) * sigma)
         self.in_dim, self.n_features, self.sigma, self.seed = in_dim, n_features, float(sigma), seed
@@ -51,7 +56,12 @@ class FourierFeatures(nn.Module):
 
     @property
     def config(self) -> dict:
-        return {"in_dim": self.in_dim, "n_features": self.n_features, "sigma": self.sigma, "seed": self.seed}
+        return {
+            "in_dim": self.in_dim,
+            "n_features": self.n_features,
+            "sigma": self.sigma,
+            "seed": self.seed,
+        }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return fourier_features(x, self.B)
@@ -74,7 +84,9 @@ class PositionalEncoding(nn.Module):
         super().__init__()
         for arg, val in (("in_dim", in_dim), ("n_freqs", n_freqs)):
             if isinstance(val, bool) or not isinstance(val, int) or val <= 0:
-                raise ValueError(f"PositionalEncoding: {arg} must be a positive integer, got {val!r}")
+                raise ValueError(
+                    f"PositionalEncoding: {arg} must be a positive integer, got {val!r}"
+                )
         self.register_buffer("freqs", math.pi * 2.0 ** torch.arange(n_freqs, dtype=torch.float32))
         self.in_dim, self.n_freqs, self.include_input = in_dim, n_freqs, bool(include_input)
         self.out_dim = in_dim * (2 * n_freqs + int(include_input))
@@ -85,7 +97,9 @@ class PositionalEncoding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.in_dim:
-            raise ValueError(f"PositionalEncoding expects (N, {self.in_dim}) input, got {tuple(x.shape)}")
+            raise ValueError(
+                f"PositionalEncoding expects (N, {self.in_dim}) input, got {tuple(x.shape)}"
+            )
         arg = x[:, :, None] * self.freqs  # (N, D, L)
         # ordered by coordinate, then frequency, sin before cos
         feats = torch.stack([torch.sin(arg), torch.cos(arg)], dim=-1).reshape(x.shape[0], -1)

@@ -5,12 +5,13 @@
 NaN/inf, and an optional ``forward_op`` so that a network can be fitted *through* a
 degradation (blur, downsampling, masking) in the restoration notebooks.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn
@@ -91,16 +92,22 @@ def _check_tensor(name: str, x: object) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
-        raise ValueError(f"{name} must be a floating-point tensor (e.g. float32 in [0, 1]), got dtype {x.dtype}")
+        raise ValueError(
+            f"{name} must be a floating-point tensor (e.g. float32 in [0, 1]), got dtype {x.dtype}"
+        )
     return x
 
 
-def _make_optimizer(optimizer: str | torch.optim.Optimizer, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+def _make_optimizer(
+    optimizer: str | torch.optim.Optimizer, model: nn.Module, lr: float
+) -> torch.optim.Optimizer:
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
     choices = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
     if optimizer not in choices:
-        raise ValueError(f"optimizer={optimizer!r} is unknown; allowed: 'adam', 'sgd' or a torch.optim.Optimizer")
+        raise ValueError(
+            f"optimizer={optimizer!r} is unknown; allowed: 'adam', 'sgd' or a torch.optim.Optimizer"
+        )
     return choices[optimizer](model.parameters(), lr=lr)
 
 
@@ -150,7 +157,9 @@ def fit(
         raise ValueError(f"coords must have shape (N, D), got {tuple(coords.shape)}")
     loss_fn = LOSSES.get(loss) if isinstance(loss, str) else loss
     if loss_fn is None or not callable(loss_fn):
-        raise ValueError(f"loss={loss!r} is unknown; allowed: {', '.join(map(repr, LOSSES))} or a callable(pred, target)")
+        raise ValueError(
+            f"loss={loss!r} is unknown; allowed: {', '.join(map(repr, LOSSES))} or a callable(pred, target)"
+        )
 
     n = coords.shape[0]
     if forward_op is None:
@@ -160,16 +169,32 @@ def fit(
                 " (for a (C, H, W) image use coords.image_to_samples or fit_image)"
             )
         if reference is not None and tuple(reference.shape) != tuple(target.shape):
-            raise ValueError(f"reference must have the target's shape {tuple(target.shape)}, got {tuple(reference.shape)}")
+            raise ValueError(
+                f"reference must have the target's shape {tuple(target.shape)}, got {tuple(reference.shape)}"
+            )
     else:
         if not callable(forward_op):
-            raise ValueError("forward_op must be a callable mapping a (C, H, W) image to the observation")
+            raise ValueError(
+                "forward_op must be a callable mapping a (C, H, W) image to the observation"
+            )
         if batch_size is not None:
-            raise ValueError("batch_size must be None with forward_op: an image operator needs the whole image")
-        if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2 and image_shape[0] * image_shape[1] == n):
-            raise ValueError(f"image_shape=(H, W) with H * W = N = {n} is required with forward_op, got {image_shape!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= n):
-        raise ValueError(f"batch_size must be None (full batch) or an integer in 1..{n}, got {batch_size!r}")
+            raise ValueError(
+                "batch_size must be None with forward_op: an image operator needs the whole image"
+            )
+        if not (
+            isinstance(image_shape, (tuple, list))
+            and len(image_shape) == 2
+            and image_shape[0] * image_shape[1] == n
+        ):
+            raise ValueError(
+                f"image_shape=(H, W) with H * W = N = {n} is required with forward_op, got {image_shape!r}"
+            )
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= n
+    ):
+        raise ValueError(
+            f"batch_size must be None (full batch) or an integer in 1..{n}, got {batch_size!r}"
+        )
 
     dev = next(model.parameters()).device
     coords, target = coords.to(dev), target.to(dev)
@@ -191,8 +216,10 @@ def fit(
             observed = forward_op(pred)
             if observed.shape != y.shape:
                 bar.close()
-                raise ValueError(f"forward_op maps the {tuple(pred.shape)} image to {tuple(observed.shape)}, "
-                                 f"but target has shape {tuple(y.shape)}; they must match")
+                raise ValueError(
+                    f"forward_op maps the {tuple(pred.shape)} image to {tuple(observed.shape)}, "
+                    f"but target has shape {tuple(y.shape)}; they must match"
+                )
         else:
             observed = pred
         value = loss_fn(observed, y)
@@ -211,7 +238,9 @@ def fit(
         with torch.no_grad():
             if ref is not None and ref.shape != pred.shape:
                 bar.close()
-                raise ValueError(f"reference must have the prediction's shape {tuple(pred.shape)}, got {tuple(ref.shape)}")
+                raise ValueError(
+                    f"reference must have the prediction's shape {tuple(pred.shape)}, got {tuple(ref.shape)}"
+                )
             if ref is not None:
                 psnr = _psnr_from_mse(torch.mean((pred.detach() - ref) ** 2).item())
             elif loss == "mse":

@@ -1,4 +1,5 @@
 """Image quality metrics (scikit-image underneath), for images with values in [0, 1]."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,17 +59,25 @@ def psnr(
         return float(peak_signal_noise_ratio(t, p, data_range=1.0))
     m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
     if m.dtype != bool or m.shape != t.shape[:2]:
-        raise ValueError(f"mask must be a boolean (H, W) = {t.shape[:2]} array, got {m.dtype} {m.shape}")
+        raise ValueError(
+            f"mask must be a boolean (H, W) = {t.shape[:2]} array, got {m.dtype} {m.shape}"
+        )
     if not m.any():
         raise ValueError("mask selects no pixel")
     mse = float(np.mean((p[m] - t[m]) ** 2))
     return 10.0 * np.log10(1.0 / mse) if mse > 0 else float("inf")
 
 
-def ssim(pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True) -> float:
+def ssim(
+    pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True
+) -> float:
     """Structural similarity (Wang et al. 2004) with data range 1, averaged over channels; 7x7 window."""
     p, t = _pair(pred, target, clip)
     win = min(7, *(s if s % 2 else s - 1 for s in t.shape[:2]))
     if win < 3:
         raise ValueError(f"ssim needs images of at least 3x3 pixels, got {t.shape[:2]}")
-    return float(structural_similarity(t, p, data_range=1.0, win_size=win, channel_axis=2 if t.ndim == 3 else None))
+    return float(
+        structural_similarity(
+            t, p, data_range=1.0, win_size=win, channel_axis=2 if t.ndim == 3 else None
+        )
+    )

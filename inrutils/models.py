@@ -4,6 +4,7 @@ Every model maps ``(N, in_dim)`` coordinates to ``(N, out_dim)`` values and carr
 ``config`` dict of its constructor arguments, which :mod:`inrutils.checkpoints` stores
 to rebuild the model.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,11 @@ def _positive_int(owner: str, arg: str, val: object) -> int:
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of real (trainable, by default) parameters of ``model``: a complex weight counts twice; no buffers."""
-    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(
+        p.numel() * (2 if p.is_complex() else 1)
+        for p in model.parameters()
+        if p.requires_grad or not trainable_only
+    )
 
 
 class MLP(nn.Module):
@@ -54,15 +59,26 @@ class MLP(nn.Module):
         encoding: nn.Module | None = None,
     ):
         super().__init__()
-        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+        for arg, val in (
+            ("in_dim", in_dim),
+            ("out_dim", out_dim),
+            ("hidden", hidden),
+            ("layers", layers),
+        ):
             _positive_int("MLP", arg, val)
         if activation not in ACTIVATIONS:
-            raise ValueError(f"MLP: activation={activation!r} is unknown; allowed: {', '.join(ACTIVATIONS)}")
+            raise ValueError(
+                f"MLP: activation={activation!r} is unknown; allowed: {', '.join(ACTIVATIONS)}"
+            )
         if encoding is not None:
             if type(encoding).__name__ not in ENCODINGS:
-                raise ValueError(f"MLP: encoding must be None or one of {', '.join(ENCODINGS)}, got {type(encoding).__name__}")
+                raise ValueError(
+                    f"MLP: encoding must be None or one of {', '.join(ENCODINGS)}, got {type(encoding).__name__}"
+                )
             if encoding.in_dim != in_dim:
-                raise ValueError(f"MLP: encoding.in_dim={encoding.in_dim} does not match in_dim={in_dim}")
+                raise ValueError(
+                    f"MLP: encoding.in_dim={encoding.in_dim} does not match in_dim={in_dim}"
+                )
         self.encoding = encoding
         width = encoding.out_dim if encoding is not None else in_dim
         body: list[nn.Module] = []
@@ -77,7 +93,9 @@ class MLP(nn.Module):
             "hidden": hidden,
             "layers": layers,
             "activation": activation,
-            "encoding": None if encoding is None else {"type": type(encoding).__name__, **encoding.config},
+            "encoding": None
+            if encoding is None
+            else {"type": type(encoding).__name__, **encoding.config},
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,7 +157,12 @@ class Siren(nn.Module):
         w0_hidden: float = 30.0,
     ):
         super().__init__()
-        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+        for arg, val in (
+            ("in_dim", in_dim),
+            ("out_dim", out_dim),
+            ("hidden", hidden),
+            ("layers", layers),
+        ):
             _positive_int("Siren", arg, val)
         for arg, val in (("w0", w0), ("w0_hidden", w0_hidden)):
             if not (isinstance(val, (int, float)) and math.isfinite(val) and val > 0):
@@ -152,8 +175,12 @@ class Siren(nn.Module):
             c = siren_init_bound(hidden, w0_hidden, is_first=False)
             self.head.weight.uniform_(-c, c)
         self.config = {
-            "in_dim": in_dim, "out_dim": out_dim, "hidden": hidden, "layers": layers,
-            "w0": float(w0), "w0_hidden": float(w0_hidden),
+            "in_dim": in_dim,
+            "out_dim": out_dim,
+            "hidden": hidden,
+            "layers": layers,
+            "w0": float(w0),
+            "w0_hidden": float(w0_hidden),
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -187,18 +214,36 @@ class Wire(nn.Module):
     linear head. Defaults ``w0 = 20``, ``s0 = 10`` are the paper's image settings.
     """
 
-    def __init__(self, in_dim: int = 2, out_dim: int = 1, hidden: int = 256, layers: int = 3, w0: float = 20.0,
-                 s0: float = 10.0):
+    def __init__(
+        self,
+        in_dim: int = 2,
+        out_dim: int = 1,
+        hidden: int = 256,
+        layers: int = 3,
+        w0: float = 20.0,
+        s0: float = 10.0,
+    ):
         super().__init__()
-        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+        for arg, val in (
+            ("in_dim", in_dim),
+            ("out_dim", out_dim),
+            ("hidden", hidden),
+            ("layers", layers),
+        ):
             _positive_int("Wire", arg, val)
         width = max(1, int(hidden / math.sqrt(2)))
         body = [GaborLayer(in_dim, width, w0, s0, is_first=True)]
         body += [GaborLayer(width, width, w0, s0) for _ in range(layers - 1)]
         self.net = nn.Sequential(*body)
         self.head = nn.Linear(width, out_dim, dtype=torch.cfloat)
-        self.config = {"in_dim": in_dim, "out_dim": out_dim, "hidden": hidden, "layers": layers, "w0": float(w0),
-                       "s0": float(s0)}
+        self.config = {
+            "in_dim": in_dim,
+            "out_dim": out_dim,
+            "hidden": hidden,
+            "layers": layers,
+            "w0": float(w0),
+            "s0": float(s0),
+        }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.net(x)).real
@@ -214,10 +259,22 @@ class MFN(nn.Module):
     ``U(-pi, pi)``; the linear layers ``U(-sqrt(weight_scale / hidden), +)``, as in the reference code.
     """
 
-    def __init__(self, in_dim: int = 2, out_dim: int = 1, hidden: int = 256, layers: int = 3,
-                 input_scale: float = 256.0, weight_scale: float = 1.0):
+    def __init__(
+        self,
+        in_dim: int = 2,
+        out_dim: int = 1,
+        hidden: int = 256,
+        layers: int = 3,
+        input_scale: float = 256.0,
+        weight_scale: float = 1.0,
+    ):
         super().__init__()
-        for arg, val in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden), ("layers", layers)):
+        for arg, val in (
+            ("in_dim", in_dim),
+            ("out_dim", out_dim),
+            ("hidden", hidden),
+            ("layers", layers),
+        ):
             _positive_int("MFN", arg, val)
         self.filters = nn.ModuleList(nn.Linear(in_dim, hidden) for _ in range(layers + 1))
         self.linears = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
@@ -229,8 +286,14 @@ class MFN(nn.Module):
             bound = math.sqrt(weight_scale / hidden)
             for lin in self.linears:
                 lin.weight.uniform_(-bound, bound)
-        self.config = {"in_dim": in_dim, "out_dim": out_dim, "hidden": hidden, "layers": layers,
-                       "input_scale": float(input_scale), "weight_scale": float(weight_scale)}
+        self.config = {
+            "in_dim": in_dim,
+            "out_dim": out_dim,
+            "hidden": hidden,
+            "layers": layers,
+            "input_scale": float(input_scale),
+            "weight_scale": float(weight_scale),
+        }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = torch.sin(self.filters[0](x))
@@ -251,18 +314,22 @@ def size_to_budget(build, budget: int, tol: float = 0.05, lo: int = 1, hi: int =
         raise ValueError(f"budget must be a positive number of parameters, got {budget!r}")
     smallest = count_params(build(lo))
     if smallest > budget * (1 + tol):
-        raise ValueError(f"budget={budget:,} is too small for this architecture: at width {lo} it already has "
-                         f"{smallest:,} parameters")
-    a, b = lo, lo + 1                                  # grow the bracket first: never build a model far above budget
+        raise ValueError(
+            f"budget={budget:,} is too small for this architecture: at width {lo} it already has "
+            f"{smallest:,} parameters"
+        )
+    a, b = lo, lo + 1  # grow the bracket first: never build a model far above budget
     while b < hi and count_params(build(b)) <= budget:
         a, b = b, min(hi, 2 * b)
-    while b - a > 1:                                   # largest width with count <= budget
+    while b - a > 1:  # largest width with count <= budget
         mid = (a + b) // 2
         a, b = (mid, b) if count_params(build(mid)) <= budget else (a, mid)
     best = min((build(w) for w in (a, a + 1)), key=lambda m: abs(count_params(m) - budget))
     got = count_params(best)
     if abs(got - budget) > tol * budget:
-        raise ValueError(f"no width gives {budget:,} parameters within {tol:.0%} (closest: {got:,}); widen [lo, hi]")
+        raise ValueError(
+            f"no width gives {budget:,} parameters within {tol:.0%} (closest: {got:,}); widen [lo, hi]"
+        )
     return best
 
 

@@ -20,10 +20,11 @@ finer channels of a 64-pixel axis are constant (``sin(2^i pi t) = 0`` for ``2^i 
 ``BASELINES`` / :func:`baseline_models` / :func:`fit_decay` hold the one set of settings that
 notebook 07 and ``scripts/oinr_paper.py`` share for the SIREN, WIRE, MFN and O-INR comparison.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -38,11 +39,15 @@ SAMPLINGS = ("linspace", "centres")
 
 def _check_sampling(sampling: str) -> None:
     if sampling not in SAMPLINGS:
-        raise ValueError(f"sampling must be one of {SAMPLINGS} ('linspace': samples at linspace(-1, 1, n) as in the "
-                         f"official code; 'centres': pixel centres), got {sampling!r}")
+        raise ValueError(
+            f"sampling must be one of {SAMPLINGS} ('linspace': samples at linspace(-1, 1, n) as in the "
+            f"official code; 'centres': pixel centres), got {sampling!r}"
+        )
 
 
-def encoding_coords(n: int, sampling: str = "linspace", device=None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def encoding_coords(
+    n: int, sampling: str = "linspace", device=None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The ``n`` sample positions along one axis in [-1, 1]: ``linspace(-1, 1, n)`` or the pixel centres."""
     _check_sampling(sampling)
     if sampling == "linspace":
@@ -56,8 +61,16 @@ def spacing(n: int, sampling: str = "linspace") -> float:
     return 2.0 / max(n - 1, 1) if sampling == "linspace" else 2.0 / n
 
 
-def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = None, offset: float = 0.0,
-                  device=None, dtype: torch.dtype = torch.float32, sampling: str = "linspace") -> torch.Tensor:
+def encoding_grid(
+    h: int,
+    w: int,
+    n_freq: int = 10,
+    derivative: int | None = None,
+    offset: float = 0.0,
+    device=None,
+    dtype: torch.dtype = torch.float32,
+    sampling: str = "linspace",
+) -> torch.Tensor:
     """The positional-encoding field on an ``h x w`` grid: ``(4 * n_freq, h, w)``.
 
     Channels: for ``y`` then ``x``, for ``i = 0..n_freq-1``: ``sin(2^i pi t)``, ``cos(2^i pi t)``.
@@ -75,11 +88,11 @@ def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = Non
     if derivative not in (None, 0, 1):
         raise ValueError(f"derivative must be None, 0 (d/dy) or 1 (d/dx), got {derivative!r}")
     ys, xs = (encoding_coords(n, sampling, device=device, dtype=dtype) for n in (h, w))
-    pos = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)            # (h, w, 2): (y, x)
+    pos = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)  # (h, w, 2): (y, x)
     freqs = (2.0 ** torch.arange(n_freq, device=device, dtype=dtype)) * math.pi
     chans = []
     for d in range(2):
-        t = pos[..., d][None] * freqs[:, None, None]                       # (n_freq, h, w)
+        t = pos[..., d][None] * freqs[:, None, None]  # (n_freq, h, w)
         if derivative is None:
             pair = (torch.sin(t), torch.cos(t))
         elif derivative == d:
@@ -87,7 +100,9 @@ def encoding_grid(h: int, w: int, n_freq: int = 10, derivative: int | None = Non
             pair = (f * torch.cos(t), -f * torch.sin(t))
         else:
             pair = (torch.zeros_like(t), torch.zeros_like(t))
-        chans.append(torch.stack(pair, dim=1).reshape(2 * n_freq, h, w))  # sin_0, cos_0, sin_1, cos_1, ...
+        chans.append(
+            torch.stack(pair, dim=1).reshape(2 * n_freq, h, w)
+        )  # sin_0, cos_0, sin_1, cos_1, ...
     out = torch.cat(chans)
     return out + offset if derivative is None and offset else out
 
@@ -102,7 +117,9 @@ def degenerate_channels(n: int, n_freq: int = 10, sampling: str = "linspace") ->
     """
     t = encoding_coords(n, sampling, dtype=torch.float64)
     f = (2.0 ** torch.arange(n_freq, dtype=torch.float64)) * math.pi
-    ch = torch.stack([torch.sin(f[:, None] * t), torch.cos(f[:, None] * t)], 1).reshape(2 * n_freq, n)
+    ch = torch.stack([torch.sin(f[:, None] * t), torch.cos(f[:, None] * t)], 1).reshape(
+        2 * n_freq, n
+    )
     constant = ch.std(1, unbiased=False) < 1e-9
     c = ch - ch.mean(1, keepdim=True)
     c = c / c.norm(dim=1, keepdim=True).clamp_min(1e-12)
@@ -118,7 +135,9 @@ def clean_size(n: int, n_freq: int = 10, sampling: str = "linspace") -> int:
         for m in (n - d, n + d):
             if m >= 2 and degenerate_channels(m, n_freq, sampling) == (0, 0):
                 return m
-    raise ValueError(f"no size near {n} has {2 * n_freq} distinct channels per axis; use fewer frequencies")
+    raise ValueError(
+        f"no size near {n} has {2 * n_freq} distinct channels per axis; use fewer frequencies"
+    )
 
 
 class ContinuousConv2d(nn.Module):
@@ -135,22 +154,46 @@ class ContinuousConv2d(nn.Module):
     whose kernel network covers the whole input; the official O-INR code uses CKConv itself.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, base_size: tuple[int, int], support: int = 3,
-                 hidden: int = 16, w0: float = 2.0, sampling: str = "linspace"):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        base_size: tuple[int, int],
+        support: int = 3,
+        hidden: int = 16,
+        w0: float = 2.0,
+        sampling: str = "linspace",
+    ):
         super().__init__()
         _check_sampling(sampling)
         self.sampling = sampling
-        if isinstance(support, bool) or not isinstance(support, int) or support < 1 or support % 2 == 0:
-            raise ValueError(f"support must be a positive odd number of reference pixels, got {support!r}")
-        self.in_channels, self.out_channels, self.support, self.w0 = in_channels, out_channels, support, float(w0)
+        if (
+            isinstance(support, bool)
+            or not isinstance(support, int)
+            or support < 1
+            or support % 2 == 0
+        ):
+            raise ValueError(
+                f"support must be a positive odd number of reference pixels, got {support!r}"
+            )
+        self.in_channels, self.out_channels, self.support, self.w0 = (
+            in_channels,
+            out_channels,
+            support,
+            float(w0),
+        )
         self.base_size = (int(base_size[0]), int(base_size[1]))
         self.l1, self.l2 = nn.Linear(2, hidden), nn.Linear(hidden, hidden)
         self.out = nn.Linear(hidden, in_channels * out_channels)
-        with torch.no_grad():   # SIREN-style init of the kernel network; output scaled like a conv's fan-in init
+        with (
+            torch.no_grad()
+        ):  # SIREN-style init of the kernel network; output scaled like a conv's fan-in init
             self.l1.weight.uniform_(-1 / 2, 1 / 2)
             bound = math.sqrt(6 / hidden) / self.w0
             self.l2.weight.uniform_(-bound, bound)
-            self.out.weight.uniform_(-1, 1).mul_(math.sqrt(3 / (in_channels * support * support)) / math.sqrt(hidden / 3))
+            self.out.weight.uniform_(-1, 1).mul_(
+                math.sqrt(3 / (in_channels * support * support)) / math.sqrt(hidden / 3)
+            )
             self.out.bias.zero_()
 
     def kernel(self, h: int, w: int) -> torch.Tensor:
@@ -162,20 +205,31 @@ class ContinuousConv2d(nn.Module):
         """
         dev, dt = self.l1.weight.device, self.l1.weight.dtype
         axes, weights = [], []
-        refs = [spacing(b, self.sampling) for b in self.base_size]          # a reference pixel's width
+        refs = [spacing(b, self.sampling) for b in self.base_size]  # a reference pixel's width
         for ref, n in zip(refs, (h, w)):
-            radius, s = self.support * ref / 2, spacing(n, self.sampling)  # half-width of the support, spacing
+            radius, s = (
+                self.support * ref / 2,
+                spacing(n, self.sampling),
+            )  # half-width of the support, spacing
             taps = int(math.floor(radius / s + 0.5 - 1e-9))
             o = torch.arange(-taps, taps + 1, device=dev, dtype=dt) * s
             overlap = o.clamp(max=radius - s / 2) + s / 2 - (o - s / 2).clamp(min=-radius)
             axes.append(o)
-            weights.append(overlap.clamp_min(0) / ref)                        # in units of reference pixels
-        off = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)         # (kh, kw, 2) offsets in [-1, 1] units
-        rel = off / torch.tensor([self.support * r / 2 for r in refs], device=dev, dtype=dt)   # in [-1, 1] over the support
+            weights.append(overlap.clamp_min(0) / ref)  # in units of reference pixels
+        off = torch.stack(
+            torch.meshgrid(*axes, indexing="ij"), -1
+        )  # (kh, kw, 2) offsets in [-1, 1] units
+        rel = off / torch.tensor(
+            [self.support * r / 2 for r in refs], device=dev, dtype=dt
+        )  # in [-1, 1] over the support
         z = torch.sin(self.w0 * self.l1(rel))
         z = torch.sin(self.w0 * self.l2(z))
-        k = self.out(z) * (weights[0][:, None] * weights[1][None, :])[..., None]   # quadrature weights
-        return k.permute(2, 0, 1).reshape(self.out_channels, self.in_channels, len(axes[0]), len(axes[1]))
+        k = (
+            self.out(z) * (weights[0][:, None] * weights[1][None, :])[..., None]
+        )  # quadrature weights
+        return k.permute(2, 0, 1).reshape(
+            self.out_channels, self.in_channels, len(axes[0]), len(axes[1])
+        )
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         return nn.functional.conv2d(f, self.kernel(f.shape[-2], f.shape[-1]), padding="same")
@@ -190,13 +244,26 @@ class OINR(nn.Module):
     paper's stated ~172k (172,224). ``sampling`` is where :meth:`render` places the encoding's samples.
     """
 
-    def __init__(self, out_channels: int = 1, n_freq: int = 10, widths: Sequence[int] = (64, 128, 128, 64),
-                 kernel_size: int = 3, continuous: bool = False, base_size: tuple[int, int] | None = None,
-                 kernel_hidden: int = 16, sampling: str = "linspace"):
+    def __init__(
+        self,
+        out_channels: int = 1,
+        n_freq: int = 10,
+        widths: Sequence[int] = (64, 128, 128, 64),
+        kernel_size: int = 3,
+        continuous: bool = False,
+        base_size: tuple[int, int] | None = None,
+        kernel_hidden: int = 16,
+        sampling: str = "linspace",
+    ):
         super().__init__()
         _check_sampling(sampling)
         self.sampling = sampling
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
+        if (
+            isinstance(kernel_size, bool)
+            or not isinstance(kernel_size, int)
+            or kernel_size < 1
+            or kernel_size % 2 == 0
+        ):
             raise ValueError(f"kernel_size must be a positive odd integer, got {kernel_size!r}")
         widths = tuple(widths)
         if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in widths):
@@ -205,19 +272,34 @@ class OINR(nn.Module):
         chans = [4 * n_freq, *widths, out_channels]
         if continuous:
             if base_size is None:
-                raise ValueError("continuous=True needs base_size=(H, W), the grid on which the kernel spans kernel_size pixels")
-            self.convs = nn.ModuleList(ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden, sampling=sampling)
-                                       for a, b in zip(chans[:-1], chans[1:]))
+                raise ValueError(
+                    "continuous=True needs base_size=(H, W), the grid on which the kernel spans kernel_size pixels"
+                )
+            self.convs = nn.ModuleList(
+                ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden, sampling=sampling)
+                for a, b in zip(chans[:-1], chans[1:])
+            )
         else:
-            self.convs = nn.ModuleList(nn.Conv2d(a, b, kernel_size, padding="same", bias=False)
-                                       for a, b in zip(chans[:-1], chans[1:]))
-        self.config = {"out_channels": out_channels, "n_freq": n_freq, "widths": list(widths), "kernel_size": kernel_size,
-                       "continuous": continuous, "base_size": None if base_size is None else list(base_size),
-                       "kernel_hidden": kernel_hidden, "sampling": sampling}
+            self.convs = nn.ModuleList(
+                nn.Conv2d(a, b, kernel_size, padding="same", bias=False)
+                for a, b in zip(chans[:-1], chans[1:])
+            )
+        self.config = {
+            "out_channels": out_channels,
+            "n_freq": n_freq,
+            "widths": list(widths),
+            "kernel_size": kernel_size,
+            "continuous": continuous,
+            "base_size": None if base_size is None else list(base_size),
+            "kernel_hidden": kernel_hidden,
+            "sampling": sampling,
+        }
 
     def forward(self, enc: torch.Tensor) -> torch.Tensor:
         if enc.ndim != 4 or enc.shape[1] != 4 * self.n_freq:
-            raise ValueError(f"OINR expects an encoding field (B, {4 * self.n_freq}, H, W), got {tuple(enc.shape)}")
+            raise ValueError(
+                f"OINR expects an encoding field (B, {4 * self.n_freq}, H, W), got {tuple(enc.shape)}"
+            )
         x = enc
         for conv in self.convs[:-1]:
             x = torch.sin(conv(x))
@@ -231,7 +313,9 @@ class OINR(nn.Module):
         """
         w = h if w is None else w
         p = next(self.parameters())
-        enc = encoding_grid(h, w, self.n_freq, offset=offset, device=p.device, dtype=p.dtype, sampling=self.sampling)
+        enc = encoding_grid(
+            h, w, self.n_freq, offset=offset, device=p.device, dtype=p.dtype, sampling=self.sampling
+        )
         return self(enc[None])[0]
 
     def derivative(self, h: int, w: int | None = None, dim: int = 1) -> torch.Tensor:
@@ -243,9 +327,18 @@ class OINR(nn.Module):
             raise ValueError(f"dim must be 0 (d/dy) or 1 (d/dx), got {dim!r}")
         w = h if w is None else w
         p = next(self.parameters())
-        enc = encoding_grid(h, w, self.n_freq, device=p.device, dtype=p.dtype, sampling=self.sampling)[None]
-        tangent = encoding_grid(h, w, self.n_freq, derivative=dim, device=p.device, dtype=p.dtype,
-                                sampling=self.sampling)[None]
+        enc = encoding_grid(
+            h, w, self.n_freq, device=p.device, dtype=p.dtype, sampling=self.sampling
+        )[None]
+        tangent = encoding_grid(
+            h,
+            w,
+            self.n_freq,
+            derivative=dim,
+            device=p.device,
+            dtype=p.dtype,
+            sampling=self.sampling,
+        )[None]
         _, d = jvp(self, (enc,), (tangent,))
         return d[0]
 
@@ -258,7 +351,9 @@ def pointwise_mlp(net: OINR) -> nn.Sequential:
     ``pointwise_mlp(net)(gamma(x))`` equals ``net`` at every pixel. Larger kernels are what make it an operator.
     """
     if not isinstance(net, OINR) or net.config["continuous"] or net.config["kernel_size"] != 1:
-        raise ValueError("pointwise_mlp needs a discrete OINR with kernel_size=1 (larger kernels mix neighbouring pixels)")
+        raise ValueError(
+            "pointwise_mlp needs a discrete OINR with kernel_size=1 (larger kernels mix neighbouring pixels)"
+        )
     layers: list[nn.Module] = []
     for i, conv in enumerate(net.convs):
         lin = nn.Linear(conv.in_channels, conv.out_channels, bias=False)
@@ -275,8 +370,14 @@ class _Sine(nn.Module):
         return torch.sin(x)
 
 
-def fit_fields(net: OINR, targets: Sequence[torch.Tensor], offsets: Sequence[float] | None = None, steps: int = 500,
-               lr: float = 3e-3, seed: int = 0) -> list[float]:
+def fit_fields(
+    net: OINR,
+    targets: Sequence[torch.Tensor],
+    offsets: Sequence[float] | None = None,
+    steps: int = 500,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> list[float]:
     """Train one O-INR on several fields at once: other resolutions (multi-resolution) or other offsets (a sequence).
 
     ``targets``: ``(C, H_i, W_i)`` tensors; ``offsets``: the sequence parameter gamma of each target
@@ -290,15 +391,21 @@ def fit_fields(net: OINR, targets: Sequence[torch.Tensor], offsets: Sequence[flo
         raise ValueError("fit_fields: targets must be a non-empty list of (C, H, W) tensors")
     offsets = [0.0] * len(targets) if offsets is None else [float(o) for o in offsets]
     if len(offsets) != len(targets):
-        raise ValueError(f"fit_fields: got {len(offsets)} offsets for {len(targets)} targets; give one per target")
+        raise ValueError(
+            f"fit_fields: got {len(offsets)} offsets for {len(targets)} targets; give one per target"
+        )
     for i, t in enumerate(targets):
         if not isinstance(t, torch.Tensor) or t.ndim != 3 or t.shape[0] != net.out_channels:
-            raise ValueError(f"fit_fields: targets[{i}] must be a ({net.out_channels}, H, W) tensor, got "
-                             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+            raise ValueError(
+                f"fit_fields: targets[{i}] must be a ({net.out_channels}, H, W) tensor, got "
+                f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}"
+            )
     sizes = {tuple(t.shape[1:]) for t in targets}
     if len(sizes) > 1 and not net.config["continuous"]:
-        raise ValueError(f"fit_fields: targets of several sizes {sorted(sizes)} need a continuous O-INR "
-                         "(a discrete kernel spans a different physical width at each resolution)")
+        raise ValueError(
+            f"fit_fields: targets of several sizes {sorted(sizes)} need a continuous O-INR "
+            "(a discrete kernel spans a different physical width at each resolution)"
+        )
     dev = next(net.parameters()).device
     targets = [t.to(dev) for t in targets]
     gen = torch.Generator().manual_seed(seed)
@@ -333,9 +440,13 @@ class OnGrid(nn.Module):
         self.register_buffer("coords", grid(h, w), persistent=False)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        if coords.shape != self.coords.shape or not torch.allclose(coords, self.coords.to(coords.dtype)):
-            raise ValueError(f"an O-INR is evaluated on its whole {self.h}x{self.w} grid at once: pass grid({self.h}, "
-                             f"{self.w}) (full batch), got coordinates of shape {tuple(coords.shape)}")
+        if coords.shape != self.coords.shape or not torch.allclose(
+            coords, self.coords.to(coords.dtype)
+        ):
+            raise ValueError(
+                f"an O-INR is evaluated on its whole {self.h}x{self.w} grid at once: pass grid({self.h}, "
+                f"{self.w}) (full batch), got coordinates of shape {tuple(coords.shape)}"
+            )
         out = self.net.render(self.h, self.w, offset=self.offset)
         return out.reshape(out.shape[0], -1).T
 
@@ -376,8 +487,16 @@ def _builders(channels: int, h: int, w: int, task: str, wire: dict | None = None
     }
 
 
-def baseline_models(channels: int, h: int, w: int, budget: int, task: str = "represent", seed: int = 0,
-                    names: Sequence[str] = MODEL_NAMES, wire: dict | None = None) -> dict[str, nn.Module]:
+def baseline_models(
+    channels: int,
+    h: int,
+    w: int,
+    budget: int,
+    task: str = "represent",
+    seed: int = 0,
+    names: Sequence[str] = MODEL_NAMES,
+    wire: dict | None = None,
+) -> dict[str, nn.Module]:
     """SIREN, WIRE, MFN and O-INR (an :class:`OnGrid`) for a ``(channels, h, w)`` image, each sized to ``budget``.
 
     Settings from :data:`BASELINES` (``task`` picks WIRE's ``"represent"`` or ``"denoise"`` setting;
@@ -398,24 +517,56 @@ def baseline_models(channels: int, h: int, w: int, budget: int, task: str = "rep
     return out
 
 
-def fit_decay(model: nn.Module, image: torch.Tensor, steps: int, lr: float, reference: torch.Tensor | None = None,
-              final_factor: float = FINAL_LR_FACTOR, progress: bool = False) -> History:
+def fit_decay(
+    model: nn.Module,
+    image: torch.Tensor,
+    steps: int,
+    lr: float,
+    reference: torch.Tensor | None = None,
+    final_factor: float = FINAL_LR_FACTOR,
+    progress: bool = False,
+) -> History:
     """``fit_image`` with Adam and an exponential learning-rate decay ``lr * final_factor ** (t / steps)``.
 
     The recipe every model of the comparison gets. ``image`` ``(C, H, W)`` is the training target,
     ``reference`` (same shape) the clean image the recorded PSNR is measured against.
     """
     if not (isinstance(final_factor, (int, float)) and 0 < final_factor <= 1):
-        raise ValueError(f"final_factor must be in (0, 1] (1 = constant learning rate), got {final_factor!r}")
+        raise ValueError(
+            f"final_factor must be in (0, 1] (1 = constant learning rate), got {final_factor!r}"
+        )
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: final_factor ** min(t / steps, 1.0))
 
     def step_schedule(step, net, hist):
         sched.step()
 
-    return fit_image(model, image, steps, lr, reference=reference, optimizer=opt, callback=step_schedule,
-                     progress=progress)
+    return fit_image(
+        model,
+        image,
+        steps,
+        lr,
+        reference=reference,
+        optimizer=opt,
+        callback=step_schedule,
+        progress=progress,
+    )
 
 
-__all__ = ["encoding_grid", "encoding_coords", "spacing", "degenerate_channels", "clean_size", "ContinuousConv2d", "OINR", "OnGrid", "pointwise_mlp",
-           "fit_fields", "BASELINES", "LEARNING_RATES", "FINAL_LR_FACTOR", "baseline_models", "fit_decay"]
+__all__ = [
+    "encoding_grid",
+    "encoding_coords",
+    "spacing",
+    "degenerate_channels",
+    "clean_size",
+    "ContinuousConv2d",
+    "OINR",
+    "OnGrid",
+    "pointwise_mlp",
+    "fit_fields",
+    "BASELINES",
+    "LEARNING_RATES",
+    "FINAL_LR_FACTOR",
+    "baseline_models",
+    "fit_decay",
+]

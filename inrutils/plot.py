@@ -1,7 +1,8 @@
 """Small, consistent figures: image panels and training curves."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,7 +11,13 @@ import torch
 from .fit import History
 from .metrics import to_numpy
 
-STYLE = {"figure.dpi": 80, "savefig.dpi": 80, "axes.grid": False, "font.size": 10, "image.interpolation": "nearest"}
+STYLE = {
+    "figure.dpi": 80,
+    "savefig.dpi": 80,
+    "axes.grid": False,
+    "font.size": 10,
+    "image.interpolation": "nearest",
+}
 
 
 def use_style() -> None:
@@ -39,7 +46,9 @@ def show_images(
     n = len(images)
     ncols = ncols or n
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if suptitle else 0)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if suptitle else 0)), squeeze=False
+    )
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, (title, img) in zip(axes.flat, images.items()):
@@ -70,7 +79,9 @@ def plot_history(
 ):
     """Plot one field of several :class:`History` objects (``key``: psnr | loss; ``x``: step | time)."""
     if key not in ("psnr", "loss") or x not in ("step", "time"):
-        raise ValueError(f"key must be 'psnr' or 'loss' and x 'step' or 'time', got key={key!r}, x={x!r}")
+        raise ValueError(
+            f"key must be 'psnr' or 'loss' and x 'step' or 'time', got key={key!r}, x={x!r}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
     for name, h in histories.items():
@@ -84,4 +95,3 @@ def plot_history(
     if title:
         ax.set_title(title)
     return ax
-

@@ -1,4 +1,5 @@
 """Evaluating a coordinate network on a grid of any resolution, in chunks, without gradients."""
+
 from __future__ import annotations
 
 import torch
@@ -13,10 +14,14 @@ def evaluate(model: nn.Module, coords: torch.Tensor, chunk: int = 65536) -> torc
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk <= 0:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2:
-        raise ValueError(f"coords must be an (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}")
+        raise ValueError(
+            f"coords must be an (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}"
+        )
     dev = next(model.parameters()).device
     coords = coords.to(dev)
-    return torch.cat([model(coords[i : i + chunk]) for i in range(0, coords.shape[0], chunk)], dim=0)
+    return torch.cat(
+        [model(coords[i : i + chunk]) for i in range(0, coords.shape[0], chunk)], dim=0
+    )
 
 
 def render(model: nn.Module, h: int, w: int | None = None, chunk: int = 65536) -> torch.Tensor:

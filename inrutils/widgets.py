@@ -6,11 +6,13 @@ cell: its output lives in widget state. So the course's pattern is two cells: a 
 same drawing with sliders in a live Jupyter session. Sliders update on release, so a
 draw function may re-fit a small network.
 """
+
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -32,11 +34,18 @@ def slider(
     """
     if not min <= value <= max:
         raise ValueError(f"slider: value={value} must lie in [min, max] = [{min}, {max}]")
-    common = dict(value=value, description=description, continuous_update=False, style={"description_width": "initial"})
+    common = dict(
+        value=value,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
     if log:
         if min <= 0:
             raise ValueError(f"slider: a log slider needs min > 0, got min={min}")
-        return W.FloatLogSlider(base=10, min=math.log10(min), max=math.log10(max), step=step or 0.1, **common)
+        return W.FloatLogSlider(
+            base=10, min=math.log10(min), max=math.log10(max), step=step or 0.1, **common
+        )
     if integer:
         return W.IntSlider(min=int(min), max=int(max), step=int(step or 1), **common)
     return W.FloatSlider(min=min, max=max, step=step or (max - min) / 100, **common)
@@ -50,8 +59,10 @@ def explore(draw: Callable[..., Any], **controls: Any) -> W.interactive:
     output area. Display the result by leaving it last in a cell.
     """
     if not callable(draw):
-        raise ValueError("explore: draw must be a callable taking the controls as keyword arguments")
-    for name, ctl in controls.items():
+        raise ValueError(
+            "explore: draw must be a callable taking the controls as keyword arguments"
+        )
+    for ctl in controls.values():
         if isinstance(ctl, W.Widget) and "continuous_update" in ctl.trait_names():
             ctl.continuous_update = False
 

@@ -17,6 +17,7 @@ are skipped and said so.
     python scripts/bench_derivatives.py                 # 256^2 and 512^2, orders 1-3 (~10 min on 2 cores)
     python scripts/bench_derivatives.py --sizes 64 --orders 2 --repeats 1   # seconds
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,18 @@ print(json.dumps(dict(seconds=statistics.median(times), peak_mb=(peak - base) / 
 """
 
 
-def measure(size: int, order: int, method: str, chunk: int | None, repeats: int, threads: int) -> dict:
-    code = WORKER.format(root=str(ROOT), threads=threads, size=size, order=order, method=method, chunk=chunk,
-                         repeats=repeats)
+def measure(
+    size: int, order: int, method: str, chunk: int | None, repeats: int, threads: int
+) -> dict:
+    code = WORKER.format(
+        root=str(ROOT),
+        threads=threads,
+        size=size,
+        order=order,
+        method=method,
+        chunk=chunk,
+        repeats=repeats,
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if res.returncode != 0:
         return dict(error=(res.stderr.strip().splitlines() or ["killed"])[-1][:80])
@@ -61,26 +71,45 @@ def measure(size: int, order: int, method: str, chunk: int | None, repeats: int,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     p.add_argument("--orders", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--max-gb", type=float, default=8.0, help="skip all-points autograd runs predicted above this")
+    p.add_argument(
+        "--max-gb",
+        type=float,
+        default=8.0,
+        help="skip all-points autograd runs predicted above this",
+    )
     args = p.parse_args(argv)
-    gb_per_point = {1: 0.5 / 65536, 2: 2.0 / 65536, 3: 5.6 / 65536}  # measured here (issue 7), nested autograd
-    print(f"SIREN 5x256, {args.threads} threads, median of {args.repeats}; peak = extra resident memory of the run")
-    print(f"{'points':>8s} {'order':>5s}  {'method':28s} {'time (s)':>9s} {'peak (MB)':>10s}  {'speed-up vs chunked autograd':>29s}")
+    gb_per_point = {
+        1: 0.5 / 65536,
+        2: 2.0 / 65536,
+        3: 5.6 / 65536,
+    }  # measured here (issue 7), nested autograd
+    print(
+        f"SIREN 5x256, {args.threads} threads, median of {args.repeats}; peak = extra resident memory of the run"
+    )
+    print(
+        f"{'points':>8s} {'order':>5s}  {'method':28s} {'time (s)':>9s} {'peak (MB)':>10s}  {'speed-up vs chunked autograd':>29s}"
+    )
     for size in args.sizes:
         n = size * size
         for order in args.orders:
             results = {}
-            for label, method, chunk in [("autograd, all points", "autograd", 0),
-                                         ("autograd, chunked (4096)", "autograd", 4096),
-                                         ("fast (1024)", "fast", 1024)]:
+            for label, method, chunk in [
+                ("autograd, all points", "autograd", 0),
+                ("autograd, chunked (4096)", "autograd", 4096),
+                ("fast (1024)", "fast", 1024),
+            ]:
                 predicted = gb_per_point.get(order, 6.0 / 65536) * n
                 if chunk == 0 and predicted > args.max_gb:
-                    results[label] = dict(error=f"skipped: predicted {predicted:.0f} GB > --max-gb {args.max_gb:g}")
+                    results[label] = dict(
+                        error=f"skipped: predicted {predicted:.0f} GB > --max-gb {args.max_gb:g}"
+                    )
                 else:
                     reps = 1 if chunk == 0 else args.repeats
                     results[label] = measure(size, order, method, chunk, reps, args.threads)
@@ -90,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{n:8d} {order:5d}  {label:28s} {r['error']}")
                     continue
                 ratio = f"{ref / r['seconds']:.2f}x" if ref else ""
-                print(f"{n:8d} {order:5d}  {label:28s} {r['seconds']:9.2f} {r['peak_mb']:10.0f}  {ratio:>29s}", flush=True)
+                print(
+                    f"{n:8d} {order:5d}  {label:28s} {r['seconds']:9.2f} {r['peak_mb']:10.0f}  {ratio:>29s}",
+                    flush=True,
+                )
     return 0
 
 

@@ -6,6 +6,7 @@ Goal: the library's overhead (history, NaN check, progress bar) stays <= 5 %.
 
     python scripts/bench_fit.py [--size 128] [--steps 50] [--repeats 3] [--device cpu]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,9 @@ def timed(fn, dev):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=3)
@@ -61,17 +64,28 @@ def main() -> None:
     bare_loop(fresh(), coords, target, 3, 1e-4)
     times = {"bare PyTorch loop": [], "inrutils.fit": []}
     for _ in range(args.repeats):
-        times["bare PyTorch loop"].append(timed(lambda: bare_loop(fresh(), coords, target, args.steps, 1e-4), dev))
-        times["inrutils.fit"].append(timed(lambda: fit(fresh(), coords, target, args.steps, 1e-4, progress=True), dev))
+        times["bare PyTorch loop"].append(
+            timed(lambda: bare_loop(fresh(), coords, target, args.steps, 1e-4), dev)
+        )
+        times["inrutils.fit"].append(
+            timed(lambda: fit(fresh(), coords, target, args.steps, 1e-4, progress=True), dev)
+        )
 
-    print(f"\nfull-batch fit, SIREN {args.layers}x256, camera {args.size}x{args.size}, {args.steps} steps, "
-          f"device {dev}, {torch.get_num_threads()} threads, median of {args.repeats}")
+    print(
+        f"\nfull-batch fit, SIREN {args.layers}x256, camera {args.size}x{args.size}, {args.steps} steps, "
+        f"device {dev}, {torch.get_num_threads()} threads, median of {args.repeats}"
+    )
     print(f"{'loop':<20}{'median s':>10}{'s/step':>10}{'runs':>28}")
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in times.items():
-        print(f"{k:<20}{med[k]:>10.3f}{med[k] / args.steps:>10.4f}   " + ", ".join(f"{t:.3f}" for t in v))
+        print(
+            f"{k:<20}{med[k]:>10.3f}{med[k] / args.steps:>10.4f}   "
+            + ", ".join(f"{t:.3f}" for t in v)
+        )
     ratio = med["inrutils.fit"] / med["bare PyTorch loop"]
-    print(f"ratio inrutils.fit / bare loop = {ratio:.3f}  (overhead {100 * (ratio - 1):+.1f} %, goal <= +5 %)")
+    print(
+        f"ratio inrutils.fit / bare loop = {ratio:.3f}  (overhead {100 * (ratio - 1):+.1f} %, goal <= +5 %)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,14 +44,28 @@ def _ff_mlp(width: int) -> MLP:
     return MLP(2, 1, hidden=width, layers=3, encoding=FourierFeatures(2, 64, 2.0, seed=0))
 
 
-def run_image(name: str, size: int, steps: int, budget: int, sigma_n: float, hole: float, dev) -> list[dict]:
+def run_image(
+    name: str, size: int, steps: int, budget: int, sigma_n: float, hole: float, dev
+) -> list[dict]:
     """All tasks on one image; a list of rows (task, method, psnr, ssim, params, seconds)."""
     rows: list[dict] = []
 
     def record(task, method, out, target, params, seconds, mask=None):
-        rows.append(dict(image=name, task=task, method=method, psnr=psnr(out, target, mask=mask),
-                         ssim=ssim(out, target), params=params, seconds=seconds))
-        print(f"{name:<10}{task:<15}{method:<26}{rows[-1]['psnr']:7.2f} dB {seconds:8.1f} s", flush=True)
+        rows.append(
+            dict(
+                image=name,
+                task=task,
+                method=method,
+                psnr=psnr(out, target, mask=mask),
+                ssim=ssim(out, target),
+                params=params,
+                seconds=seconds,
+            )
+        )
+        print(
+            f"{name:<10}{task:<15}{method:<26}{rows[-1]['psnr']:7.2f} dB {seconds:8.1f} s",
+            flush=True,
+        )
 
     clean = load_image(name, size, gray=True)
     config.seed_everything(0)
@@ -61,24 +75,47 @@ def run_image(name: str, size: int, steps: int, budget: int, sigma_n: float, hol
     for method, model in models.items():
         t = time.process_time()
         oinr.fit_decay(model.to(dev), clean, steps, lrs[method])
-        record("representation", method, _rendered(model, size, dev), clean, count_params(model),
-               time.process_time() - t)
+        record(
+            "representation",
+            method,
+            _rendered(model, size, dev),
+            clean,
+            count_params(model),
+            time.process_time() - t,
+        )
 
     noisy = degrade.gaussian_noise(clean, sigma_n, seed=0)
     t = time.process_time()
     prior = linr.default_model(1, hidden=128, layers=4)
-    r = linr.restore(noisy, steps=steps, model=prior, lr=2e-4, stop="discrepancy", progress=False, device=dev)
+    r = linr.restore(
+        noisy, steps=steps, model=prior, lr=2e-4, stop="discrepancy", progress=False, device=dev
+    )
     record("denoising", "LINR", r.image, clean, count_params(prior), time.process_time() - t)
     t = time.process_time()
-    net = oinr.baseline_models(1, size, size, budget, task="denoise", names=("O-INR",))["O-INR"].to(dev)
+    net = oinr.baseline_models(1, size, size, budget, task="denoise", names=("O-INR",))["O-INR"].to(
+        dev
+    )
     oinr.fit_decay(net, noisy, steps, oinr.LEARNING_RATES["denoise"]["O-INR"])
-    record("denoising", "O-INR", _rendered(net, size, dev), clean, count_params(net), time.process_time() - t)
+    record(
+        "denoising",
+        "O-INR",
+        _rendered(net, size, dev),
+        clean,
+        count_params(net),
+        time.process_time() - t,
+    )
     t = time.process_time()
     torch.manual_seed(0)
     knit = knitwork.Knitwork(1, dilations=(1, 4), hidden=128, layers=3, n_features=128).to(dev)
     knitwork.train(knit, noisy, steps=steps)
-    record("denoising", "Knitwork", knit.render(size, size), clean, count_params(knit.generator),
-           time.process_time() - t)
+    record(
+        "denoising",
+        "Knitwork",
+        knit.render(size, size),
+        clean,
+        count_params(knit.generator),
+        time.process_time() - t,
+    )
     for method, fn in (("TV", linr.tv_denoise), ("NLM", linr.nlm_denoise)):
         t = time.process_time()
         record("denoising", method, fn(noisy), clean, 0, time.process_time() - t)
@@ -87,34 +124,84 @@ def run_image(name: str, size: int, steps: int, budget: int, sigma_n: float, hol
     hr = load_image(name, hr_size, gray=True)
     small = degrade.downsample(hr, 4, "bicubic").clamp(0, 1)
     t = time.process_time()
-    record("SR x4", "bicubic", degrade.upsample_bicubic(small, 4).clamp(0, 1), hr, 0, time.process_time() - t)
+    record(
+        "SR x4",
+        "bicubic",
+        degrade.upsample_bicubic(small, 4).clamp(0, 1),
+        hr,
+        0,
+        time.process_time() - t,
+    )
     model = liif.pretrained("cpu", device=dev)
     t = time.process_time()
-    record("SR x4", "LIIF (pretrained)", liif.upsample(model, small, scale=4), hr, count_params(model),
-           time.process_time() - t)
+    record(
+        "SR x4",
+        "LIIF (pretrained)",
+        liif.upsample(model, small, scale=4),
+        hr,
+        count_params(model),
+        time.process_time() - t,
+    )
     t = time.process_time()
     prior = linr.default_model(1, hidden=128, layers=4)
-    r = linr.restore(small, lambda x: degrade.downsample(x, 4, "bicubic"), size=(hr_size, hr_size), steps=steps,
-                     model=prior, lr=2e-4, progress=False, device=dev)
+    r = linr.restore(
+        small,
+        lambda x: degrade.downsample(x, 4, "bicubic"),
+        size=(hr_size, hr_size),
+        steps=steps,
+        model=prior,
+        lr=2e-4,
+        progress=False,
+        device=dev,
+    )
     record("SR x4", "LINR", r.image, hr, count_params(prior), time.process_time() - t)
 
     mask = degrade.box_mask(size, size, hole)
     obs = degrade.apply_mask(clean, mask)
     missing = ~mask[0].bool()
     t = time.process_time()
-    record("inpainting", "biharmonic", linr.biharmonic_inpaint(obs, mask), clean, 0, time.process_time() - t,
-           mask=missing)
+    record(
+        "inpainting",
+        "biharmonic",
+        linr.biharmonic_inpaint(obs, mask),
+        clean,
+        0,
+        time.process_time() - t,
+        mask=missing,
+    )
     t = time.process_time()
     prior = linr.default_model(1, hidden=128, layers=4, w0=15.0)
-    r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), steps=steps, model=prior, lr=2e-4,
-                     progress=False, device=dev)
-    record("inpainting", "LINR", r.image, clean, count_params(prior), time.process_time() - t, mask=missing)
+    r = linr.restore(
+        obs,
+        lambda x: degrade.apply_mask(x, mask),
+        steps=steps,
+        model=prior,
+        lr=2e-4,
+        progress=False,
+        device=dev,
+    )
+    record(
+        "inpainting",
+        "LINR",
+        r.image,
+        clean,
+        count_params(prior),
+        time.process_time() - t,
+        mask=missing,
+    )
     t = time.process_time()
     torch.manual_seed(0)
     knit = knitwork.Knitwork(1, dilations=(1, 4), hidden=128, layers=3, n_features=128).to(dev)
     knitwork.train(knit, obs, mask, steps=steps)
-    record("inpainting", "Knitwork", knit.render(size, size), clean, count_params(knit.generator),
-           time.process_time() - t, mask=missing)
+    record(
+        "inpainting",
+        "Knitwork",
+        knit.render(size, size),
+        clean,
+        count_params(knit.generator),
+        time.process_time() - t,
+        mask=missing,
+    )
     return rows
 
 
@@ -145,22 +232,39 @@ def write(rows: list[dict], args: argparse.Namespace, out: pathlib.Path, seconds
         for m in methods:
             rs = [r for r in rows if r["task"] == task and r["method"] == m]
             mean = {k: sum(r[k] for r in rs) / len(rs) for k in ("psnr", "ssim", "seconds")}
-            lines.append(f"| {task} | {m} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {rs[0]['params']:,} | "
-                         f"{mean['seconds']:.1f} |")
+            lines.append(
+                f"| {task} | {m} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {rs[0]['params']:,} | "
+                f"{mean['seconds']:.1f} |"
+            )
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out} and {out.with_suffix('.csv')}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--size", type=int, default=128, help="image side (SR: twice this, from a quarter of it)")
-    p.add_argument("--steps", type=int, default=1000, help="optimisation steps of every fitted method")
-    p.add_argument("--budget", type=int, default=30_000, help="parameters per model in the representation task")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--size", type=int, default=128, help="image side (SR: twice this, from a quarter of it)"
+    )
+    p.add_argument(
+        "--steps", type=int, default=1000, help="optimisation steps of every fitted method"
+    )
+    p.add_argument(
+        "--budget", type=int, default=30_000, help="parameters per model in the representation task"
+    )
     p.add_argument("--images", nargs="+", default=["camera", "astronaut", "coffee"])
     p.add_argument("--sigma-n", type=float, default=0.1, help="Gaussian noise level for denoising")
-    p.add_argument("--hole", type=float, default=0.04, help="area fraction of the central square hole to inpaint")
+    p.add_argument(
+        "--hole",
+        type=float,
+        default=0.04,
+        help="area fraction of the central square hole to inpaint",
+    )
     p.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "results" / "benchmark.md")
-    p.add_argument("--smoke", action="store_true", help="tiny sizes and steps (seconds), for the tests")
+    p.add_argument(
+        "--smoke", action="store_true", help="tiny sizes and steps (seconds), for the tests"
+    )
     args = p.parse_args(argv)
     if args.smoke:
         args.size, args.steps, args.budget, args.images = 32, 3, 2700, args.images[:1]

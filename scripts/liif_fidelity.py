@@ -18,6 +18,7 @@ Prints, on native crops of the held-out images (``inrutils.liif.eval_pair``, a c
    with truncation, PIL BICUBIC on the 8-bit image, ``ToTensor`` = / 255) against ours (float throughout):
    the LR difference and its effect on PSNR at x4 and x12.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,21 +49,38 @@ def table(model, scales, size, gray=True, shave="scale", baseline=None):
             cut = liif.shave_for(s, shave)
             hw = tuple(p.hr.shape[1:])
             base = baseline(p.lr, hw) if baseline else upsample_bicubic(p.lr, size=hw)
-            rows.append((liif.psnr_shaved(base, p.hr, cut), liif.psnr_shaved(liif.upsample(model, p.lr, size=hw), p.hr, cut)))
+            rows.append(
+                (
+                    liif.psnr_shaved(base, p.hr, cut),
+                    liif.psnr_shaved(liif.upsample(model, p.lr, size=hw), p.hr, cut),
+                )
+            )
         out[s] = (np.mean([r[0] for r in rows]), np.mean([r[1] for r in rows]))
     return out
 
 
 def bicubic_aa(lr, hw):
     """Bicubic with torch's antialias path: the a = -0.5 kernel (PIL's), also when upsampling."""
-    return F.interpolate(lr[None], size=hw, mode="bicubic", antialias=True, align_corners=False)[0].clamp(0, 1)
+    return F.interpolate(lr[None], size=hw, mode="bicubic", antialias=True, align_corners=False)[
+        0
+    ].clamp(0, 1)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=360, help="central window of stored pixels (default 360)")
-    ap.add_argument("--sections", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6], choices=range(1, 7),
-                    help="which sections to run (default: all)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--size", type=int, default=360, help="central window of stored pixels (default 360)"
+    )
+    ap.add_argument(
+        "--sections",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3, 4, 5, 6],
+        choices=range(1, 7),
+        help="which sections to run (default: all)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     full = liif.pretrained("cpu")
@@ -72,17 +90,27 @@ def main() -> None:
 
 
 def section1(full, size):
-    print(f"== 1. protocol (full model, native {size} windows, mean of 5 held-out images; bicubic / LIIF / gain)")
-    for label, kw in [("grey, shave=scale (notebook)", {}), ("grey, shave=scale+6", {"shave": "scale+6"}),
-                      ("RGB, shave=scale+6 (paper's DIV2K)", {"gray": False, "shave": "scale+6"}),
-                      ("grey, shave=scale, bicubic a=-0.5", {"baseline": bicubic_aa})]:
+    print(
+        f"== 1. protocol (full model, native {size} windows, mean of 5 held-out images; bicubic / LIIF / gain)"
+    )
+    for label, kw in [
+        ("grey, shave=scale (notebook)", {}),
+        ("grey, shave=scale+6", {"shave": "scale+6"}),
+        ("RGB, shave=scale+6 (paper's DIV2K)", {"gray": False, "shave": "scale+6"}),
+        ("grey, shave=scale, bicubic a=-0.5", {"baseline": bicubic_aa}),
+    ]:
         t = table(full, (2, 4), size, **kw)
-        print(f"{label:36s} " + "  ".join(f"x{s}: {b:.2f} / {o:.2f} / {o - b:+.2f}" for s, (b, o) in t.items()), flush=True)
-
+        print(
+            f"{label:36s} "
+            + "  ".join(f"x{s}: {b:.2f} / {o:.2f} / {o - b:+.2f}" for s, (b, o) in t.items()),
+            flush=True,
+        )
 
 
 def section2(full, size):
-    print("== 2. border fix at x3 (full model, grey, shave=3); max |I(x) - I(x - d)| on camera for d = 1e-4 / 1e-5 / 1e-7")
+    print(
+        "== 2. border fix at x3 (full model, grey, shave=3); max |I(x) - I(x - d)| on camera for d = 1e-4 / 1e-5 / 1e-7"
+    )
     fixed = liif.ensemble_weights
 
     def area_rule(rel, eps=1e-9):
@@ -99,18 +127,26 @@ def section2(full, size):
             c = grid(h, w)[None]
             cell = liif.cell_for(h, w, c.shape[1])[None]
             here = full.query(feat, c, cell)
-            jumps = {d: (here - full.query(feat, c - d, cell)).abs().view(h, w) for d in (1e-4, 1e-5, 1e-7)}
+            jumps = {
+                d: (here - full.query(feat, c - d, cell)).abs().view(h, w)
+                for d in (1e-4, 1e-5, 1e-7)
+            }
         row = int(jumps[1e-5].amax(1).argmax())
         excess = jumps[1e-5] - 0.2 * jumps[1e-4]
-        print(f"{label:26s} PSNR {t[3][1]:.3f} dB; max jump " + " / ".join(f"{float(j.max()):.2e}" for j in jumps.values())
-              + f" (d = 1e-5: row {row} of {h}); largest jump(1e-5) - 0.2 jump(1e-4) {float(excess.max()):.1e} "
-              f"(a slope: <= 0, a step: about 0.8x its size), pixels above 1e-4: {int((excess > 1e-4).sum())}", flush=True)
+        print(
+            f"{label:26s} PSNR {t[3][1]:.3f} dB; max jump "
+            + " / ".join(f"{float(j.max()):.2e}" for j in jumps.values())
+            + f" (d = 1e-5: row {row} of {h}); largest jump(1e-5) - 0.2 jump(1e-4) {float(excess.max()):.1e} "
+            f"(a slope: <= 0, a step: about 0.8x its size), pixels above 1e-4: {int((excess > 1e-4).sum())}",
+            flush=True,
+        )
     liif.ensemble_weights = fixed
 
 
-
 def section3(full, size):
-    print("== 3. cell decoding at x12 (full model, grey, shave=12): right cell, cell of the LR pixel, difference")
+    print(
+        "== 3. cell decoding at x12 (full model, grey, shave=12): right cell, cell of the LR pixel, difference"
+    )
     diffs = []
     for name in liif.HELD_OUT:
         p = liif.eval_pair(name, 12, size)
@@ -120,43 +156,62 @@ def section3(full, size):
             c = grid(h, w)[None]
             res = []
             for ch, cw in [(h, w), p.lr.shape[1:]]:
-                out = full.query(feat, c, liif.cell_for(ch, cw, c.shape[1])[None])[0].T.reshape(1, h, w).clamp(0, 1)
+                out = (
+                    full.query(feat, c, liif.cell_for(ch, cw, c.shape[1])[None])[0]
+                    .T.reshape(1, h, w)
+                    .clamp(0, 1)
+                )
                 res.append(liif.psnr_shaved(out, p.hr, 12))
         diffs.append(res[0] - res[1])
         print(f"  {name:10s} {res[0]:.2f} {res[1]:.2f} {res[0] - res[1]:+.3f}", flush=True)
     print(f"  mean difference {mean_std(diffs)} dB over the 5 images; smallest {min(diffs):+.4f}")
 
 
-
 def section4(full, size):
-    print("== 4. ablation checkpoints (1,500 iterations, seed 0 each; native 240 windows, grey, shave=scale)")
+    print(
+        "== 4. ablation checkpoints (1,500 iterations, seed 0 each; native 240 windows, grey, shave=scale)"
+    )
     for name in ("cpu-short", "cpu-no-ensemble", "cpu-no-unfold", "cpu-no-cell"):
         t = table(liif.pretrained(name), (2, 3, 4, 12), 240)
-        print(f"  {name:16s} " + " ".join(f"x{s} {o:.2f}" for s, (b, o) in t.items())
-              + "   bicubic " + " ".join(f"{b:.2f}" for s, (b, o) in t.items()), flush=True)
-
+        print(
+            f"  {name:16s} "
+            + " ".join(f"x{s} {o:.2f}" for s, (b, o) in t.items())
+            + "   bicubic "
+            + " ".join(f"{b:.2f}" for s, (b, o) in t.items()),
+            flush=True,
+        )
 
 
 def section5(full, size):
-    print("== 5. torch antialiased bicubic vs PIL BICUBIC on the float image (mode F; camera 512 -> 128)")
+    print(
+        "== 5. torch antialiased bicubic vs PIL BICUBIC on the float image (mode F; camera 512 -> 128)"
+    )
 
     img = load_image("camera", gray=True)
     ours = liif.downscale(img, (128, 128))[0].numpy()
-    pil = np.asarray(Image.fromarray(img[0].numpy().astype(np.float32), mode="F").resize((128, 128), Image.BICUBIC))
+    pil = np.asarray(
+        Image.fromarray(img[0].numpy().astype(np.float32), mode="F").resize(
+            (128, 128), Image.BICUBIC
+        )
+    )
     print(f"  max |torch - PIL| = {np.abs(ours - np.clip(pil, 0, 1)).max():.2e}")
 
 
 def official_lr(hr: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
     """The official ``resize_fn``: ToPILImage (``mul(255).byte()``: 8 bits, truncated), PIL BICUBIC, ToTensor (/ 255)."""
     q = (hr * 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    img = Image.fromarray(q[..., 0], mode="L") if q.shape[2] == 1 else Image.fromarray(q, mode="RGB")
+    img = (
+        Image.fromarray(q[..., 0], mode="L") if q.shape[2] == 1 else Image.fromarray(q, mode="RGB")
+    )
     out = np.asarray(img.resize((hw[1], hw[0]), Image.BICUBIC), dtype=np.float32) / 255
     return torch.from_numpy(out.reshape(hw[0], hw[1], -1)).permute(2, 0, 1).contiguous()
 
 
 def section6(full, size):
-    print("== 6. official 8-bit LR path vs ours (float), held-out images: mean / max LR difference (in 1/255), "
-          "then bicubic / LIIF / gain with each LR")
+    print(
+        "== 6. official 8-bit LR path vs ours (float), held-out images: mean / max LR difference (in 1/255), "
+        "then bicubic / LIIF / gain with each LR"
+    )
     for gray, s in ((True, 4), (True, 12), (False, 4)):
         diff, rows = [], {"ours": [], "official": []}
         for name in liif.HELD_OUT:
@@ -165,13 +220,20 @@ def section6(full, size):
             diff.append(((lr8 - p.lr) * 255).flatten())
             hw, cut = tuple(p.hr.shape[1:]), liif.shave_for(s)
             for label, lr in (("ours", p.lr), ("official", lr8)):
-                rows[label].append((liif.psnr_shaved(upsample_bicubic(lr, size=hw), p.hr, cut),
-                                    liif.psnr_shaved(liif.upsample(full, lr, size=hw), p.hr, cut)))
+                rows[label].append(
+                    (
+                        liif.psnr_shaved(upsample_bicubic(lr, size=hw), p.hr, cut),
+                        liif.psnr_shaved(liif.upsample(full, lr, size=hw), p.hr, cut),
+                    )
+                )
         d = torch.cat(diff)
         res = {k: (np.mean([r[0] for r in v]), np.mean([r[1] for r in v])) for k, v in rows.items()}
-        print(f"  {'grey' if gray else 'RGB ':4s} x{s:<3d} LR official - ours: mean {float(d.mean()):+.3f}, "
-              f"max |.| {float(d.abs().max()):.2f};  "
-              + ";  ".join(f"{k} LR {b:.2f} / {o:.2f} / {o - b:+.2f}" for k, (b, o) in res.items()), flush=True)
+        print(
+            f"  {'grey' if gray else 'RGB ':4s} x{s:<3d} LR official - ours: mean {float(d.mean()):+.3f}, "
+            f"max |.| {float(d.abs().max()):.2f};  "
+            + ";  ".join(f"{k} LR {b:.2f} / {o:.2f} / {o - b:+.2f}" for k, (b, o) in res.items()),
+            flush=True,
+        )
 
 
 SECTIONS = {1: section1, 2: section2, 3: section3, 4: section4, 5: section5, 6: section6}

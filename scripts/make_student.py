@@ -14,6 +14,7 @@ With notebooks instead of a release folder it releases them first (needs nbgrade
 
     python scripts/make_student.py notebooks build/student
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -45,9 +46,14 @@ def main(src: str, dst: str) -> int:
     if not released_notebooks(src_dir):
         notebooks = sorted(src_dir.glob("[0-9]*.ipynb"))
         if not notebooks:
-            print(f"no released assignments (<dir>/<name>/<name>.ipynb) or notebooks found in {src}", file=sys.stderr)
+            print(
+                f"no released assignments (<dir>/<name>/<name>.ipynb) or notebooks found in {src}",
+                file=sys.stderr,
+            )
             return 1
-        spec = importlib.util.spec_from_file_location("nbgrader_course", pathlib.Path(__file__).with_name("nbgrader_course.py"))
+        spec = importlib.util.spec_from_file_location(
+            "nbgrader_course", pathlib.Path(__file__).with_name("nbgrader_course.py")
+        )
         course_mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(course_mod)
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="inr-course-"))
@@ -58,7 +64,9 @@ def main(src: str, dst: str) -> int:
         for path in released_notebooks(src_dir):
             nb = unlock(nbformat.read(path, as_version=4))
             nbformat.write(nb, out_dir / path.name)
-            n = sum("raise NotImplementedError()" in c.source for c in nb.cells if c.cell_type == "code")
+            n = sum(
+                "raise NotImplementedError()" in c.source for c in nb.cells if c.cell_type == "code"
+            )
             print(f"{path} -> {out_dir / path.name} ({n} exercise(s) to solve)")
     finally:
         if tmp is not None:

@@ -16,6 +16,7 @@ SUBMISSIONS holds one folder per student with that student's notebooks, under th
 names, at any depth (``alice/01_coordinate_mlps.ipynb`` or nbgrader's own
 ``alice/01_coordinate_mlps/01_coordinate_mlps.ipynb``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,11 +32,13 @@ import warnings
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("nbgrader_meta", pathlib.Path(__file__).with_name("nbgrader_meta.py"))
+_spec = importlib.util.spec_from_file_location(
+    "nbgrader_meta", pathlib.Path(__file__).with_name("nbgrader_meta.py")
+)
 nbgrader_meta = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(nbgrader_meta)
 
-CONFIG = '''\
+CONFIG = """\
 # nbgrader configuration of this course directory (written by scripts/nbgrader_course.py).
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "inr-course"
@@ -45,7 +48,7 @@ c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
 # A check cell that a student deleted is put back (and run) at autograde.
 c.OverwriteCells.add_missing_cells = True
-'''
+"""
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 
@@ -56,7 +59,9 @@ def _api(course: pathlib.Path, timeout: int = 300):
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config import Config
     except ImportError as err:  # pragma: no cover - depends on the environment
-        raise SystemExit("nbgrader is not installed: pip install -e '.[instructor]' (or make assignments)") from err
+        raise SystemExit(
+            "nbgrader is not installed: pip install -e '.[instructor]' (or make assignments)"
+        ) from err
     # nbgrader runs the `alembic` program of its environment by name: put this interpreter's bin first on PATH.
     bindir = str(pathlib.Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
@@ -73,14 +78,20 @@ def _api(course: pathlib.Path, timeout: int = 300):
 
 def _run(result: dict, what: str) -> None:
     if not result.get("success"):
-        raise RuntimeError(f"nbgrader {what} failed:\n{result.get('error', '')}\n{result.get('log', '')}")
+        raise RuntimeError(
+            f"nbgrader {what} failed:\n{result.get('error', '')}\n{result.get('log', '')}"
+        )
 
 
-def release(notebooks: list[pathlib.Path], course: pathlib.Path, timeout: int = 300) -> dict[str, pathlib.Path]:
+def release(
+    notebooks: list[pathlib.Path], course: pathlib.Path, timeout: int = 300
+) -> dict[str, pathlib.Path]:
     """Build ``course`` from ``notebooks``; return ``{assignment: released notebook path}``."""
     course = pathlib.Path(course).resolve()
     course.mkdir(parents=True, exist_ok=True)
-    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=int(timeout)))
+    (course / "nbgrader_config.py").write_text(
+        CONFIG.format(root=str(course), timeout=int(timeout))
+    )
     api = _api(course, timeout)
     out = {}
     for path in map(pathlib.Path, notebooks):
@@ -115,9 +126,13 @@ def collect(submissions: pathlib.Path, course: pathlib.Path) -> list[tuple[str, 
     if not names:
         raise ValueError(f"no released assignment in {course}: run `make assignments` first")
     pairs = []
-    students = sorted(p for p in pathlib.Path(submissions).iterdir() if p.is_dir() and not p.name.startswith("."))
+    students = sorted(
+        p for p in pathlib.Path(submissions).iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     if not students:
-        raise ValueError(f"submissions={submissions} holds no student folder (expected SUBMISSIONS/<student>/<notebook>.ipynb)")
+        raise ValueError(
+            f"submissions={submissions} holds no student folder (expected SUBMISSIONS/<student>/<notebook>.ipynb)"
+        )
     for sdir in students:
         if not _ID.match(sdir.name):
             raise ValueError(f"student folder {sdir}: use letters, digits, '_', '-', '.', '@' only")
@@ -125,7 +140,9 @@ def collect(submissions: pathlib.Path, course: pathlib.Path) -> list[tuple[str, 
             if ".ipynb_checkpoints" in nb_path.parts:
                 continue
             if nb_path.name not in names:
-                raise ValueError(f"{nb_path}: not a released notebook; expected one of {sorted(names)}")
+                raise ValueError(
+                    f"{nb_path}: not a released notebook; expected one of {sorted(names)}"
+                )
             assignment = names[nb_path.name]
             if (sdir.name, assignment) in pairs:
                 raise ValueError(f"{sdir}: two submissions of {nb_path.name}")
@@ -147,16 +164,32 @@ def scores(course: pathlib.Path, pairs: list[tuple[str, str]]) -> list[dict]:
         for student, assignment in pairs:
             sub = gb.find_submission(assignment, student)
             for nb in sorted(sub.notebooks, key=lambda n: n.name):
-                source = nbformat.read(course / "source" / assignment / f"{nb.name}.ipynb", as_version=4)
+                source = nbformat.read(
+                    course / "source" / assignment / f"{nb.name}.ipynb", as_version=4
+                )
                 order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]
-                for g in sorted(nb.grades, key=lambda g: order.index(g.name) if g.name in order else len(order)):
-                    rows.append({"student": student, "notebook": nb.name, "exercise": g.name,
-                                 "points": float(g.score), "max_points": float(g.max_score)})
+                for g in sorted(
+                    nb.grades, key=lambda g: order.index(g.name) if g.name in order else len(order)
+                ):
+                    rows.append(
+                        {
+                            "student": student,
+                            "notebook": nb.name,
+                            "exercise": g.name,
+                            "points": float(g.score),
+                            "max_points": float(g.max_score),
+                        }
+                    )
     return rows
 
 
-def grade(submissions: pathlib.Path, course: pathlib.Path, timeout: int = 300, csv_path: pathlib.Path | None = None,
-          fast: bool = True) -> list[dict]:
+def grade(
+    submissions: pathlib.Path,
+    course: pathlib.Path,
+    timeout: int = 300,
+    csv_path: pathlib.Path | None = None,
+    fast: bool = True,
+) -> list[dict]:
     """Autograde every submission in ``submissions`` (see ``collect``); write and return the points."""
     course = pathlib.Path(course).resolve()
     pairs = collect(pathlib.Path(submissions), course)
@@ -168,7 +201,9 @@ def grade(submissions: pathlib.Path, course: pathlib.Path, timeout: int = 300, c
         os.environ.pop("INRUTILS_FAST", None)
     try:
         for student, assignment in pairs:
-            with warnings.catch_warnings():  # SQLAlchemy's autoflush notes from inside nbgrader, not ours to fix
+            with (
+                warnings.catch_warnings()
+            ):  # SQLAlchemy's autoflush notes from inside nbgrader, not ours to fix
                 warnings.filterwarnings("ignore", message=".*not in session.*")
                 result = api.autograde(assignment, student, force=True, create=True)
             _run(result, f"autograde {assignment} {student}")
@@ -182,7 +217,9 @@ def grade(submissions: pathlib.Path, course: pathlib.Path, timeout: int = 300, c
         csv_path = pathlib.Path(csv_path)
         csv_path.parent.mkdir(parents=True, exist_ok=True)
         with open(csv_path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["student", "notebook", "exercise", "points", "max_points"])
+            w = csv.DictWriter(
+                f, fieldnames=["student", "notebook", "exercise", "points", "max_points"]
+            )
             w.writeheader()
             w.writerows(rows)
     return rows
@@ -193,13 +230,23 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("release", help="build the course directory and the student versions")
     r.add_argument("notebooks", nargs="*", type=pathlib.Path)
-    g = sub.add_parser("grade", help="autograde a folder of submissions (one sub-folder per student)")
+    g = sub.add_parser(
+        "grade", help="autograde a folder of submissions (one sub-folder per student)"
+    )
     g.add_argument("submissions", type=pathlib.Path)
-    g.add_argument("--csv", type=pathlib.Path, help="where to write the points (default COURSE/grades.csv)")
-    g.add_argument("--default-tier", action="store_true", help="grade in the default tier (default: INRUTILS_FAST=1)")
+    g.add_argument(
+        "--csv", type=pathlib.Path, help="where to write the points (default COURSE/grades.csv)"
+    )
+    g.add_argument(
+        "--default-tier",
+        action="store_true",
+        help="grade in the default tier (default: INRUTILS_FAST=1)",
+    )
     for p in (r, g):
         p.add_argument("--course", type=pathlib.Path, default=ROOT / "build" / "course")
-        p.add_argument("--timeout", type=int, default=300, help="seconds per cell at autograde (default 300)")
+        p.add_argument(
+            "--timeout", type=int, default=300, help="seconds per cell at autograde (default 300)"
+        )
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")

@@ -19,6 +19,7 @@ name (``nb01_grid_solution`` / ``nb01_grid_check`` for ``exercises.check_grid`` 
 
 Without notebook arguments it works on every ``notebooks/[0-9]*.ipynb``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,9 @@ def exercises(nb: nbformat.NotebookNode, name: str = "notebook") -> list[dict]:
         if src.count(BEGIN) != src.count(END):
             raise MetadataError(f"{name}, cell {i}: unbalanced '{BEGIN}' / '{END}' markers")
         if k + 1 >= len(code):
-            raise MetadataError(f"{name}, cell {i}: a solution cell must be followed by a code cell calling check_*")
+            raise MetadataError(
+                f"{name}, cell {i}: a solution cell must be followed by a code cell calling check_*"
+            )
         j = code[k + 1]
         calls = _CHECK_CALL.findall(nb.cells[j].source)
         if not calls:
@@ -73,9 +76,11 @@ def exercises(nb: nbformat.NotebookNode, name: str = "notebook") -> list[dict]:
             )
         if BEGIN in nb.cells[j].source:
             raise MetadataError(f"{name}, cell {j}: a check cell cannot hold a solution too")
-        ex = calls[0][len("check_"):]
+        ex = calls[0][len("check_") :]
         if ex in seen:
-            raise MetadataError(f"{name}, cell {j}: two exercises are checked by check_{ex}; give each its own check")
+            raise MetadataError(
+                f"{name}, cell {j}: two exercises are checked by check_{ex}; give each its own check"
+            )
         seen.add(ex)
         found.append({"solution": i, "check": j, "name": ex})
     return found
@@ -87,15 +92,33 @@ def expected(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> list[dict |
     want: list[dict | None] = []
     for idx, cell in enumerate(nb.cells):
         cid = re.sub(r"[^A-Za-z0-9_-]", "_", cell.get("id") or f"index{idx}")
-        want.append({"grade": False, "grade_id": f"{key}_cell_{cid}", "locked": True,
-                     "schema_version": SCHEMA_VERSION, "solution": False})
+        want.append(
+            {
+                "grade": False,
+                "grade_id": f"{key}_cell_{cid}",
+                "locked": True,
+                "schema_version": SCHEMA_VERSION,
+                "solution": False,
+            }
+        )
     for ex in exercises(nb, pathlib.Path(path).name):
-        want[ex["solution"]] = {"grade": False, "grade_id": f"{key}_{ex['name']}_solution", "locked": False,
-                                "schema_version": SCHEMA_VERSION, "solution": True}
+        want[ex["solution"]] = {
+            "grade": False,
+            "grade_id": f"{key}_{ex['name']}_solution",
+            "locked": False,
+            "schema_version": SCHEMA_VERSION,
+            "solution": True,
+        }
         old = nb.cells[ex["check"]].metadata.get("nbgrader", {})
         points = old.get("points", DEFAULT_POINTS) if old.get("grade") else DEFAULT_POINTS
-        want[ex["check"]] = {"grade": True, "grade_id": f"{key}_{ex['name']}_check", "locked": True,
-                             "points": points, "schema_version": SCHEMA_VERSION, "solution": False}
+        want[ex["check"]] = {
+            "grade": True,
+            "grade_id": f"{key}_{ex['name']}_check",
+            "locked": True,
+            "points": points,
+            "schema_version": SCHEMA_VERSION,
+            "solution": False,
+        }
     return want
 
 
@@ -109,14 +132,20 @@ def problems(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> list[str]:
     out, read_only = [], []  # exercises' problems first: they matter most
     for idx, (cell, w) in enumerate(zip(nb.cells, want)):
         have = {k: v for k, v in cell.metadata.get("nbgrader", {}).items() if k != "checksum"}
-        if w.get("points") is not None and not (isinstance(w["points"], (int, float)) and w["points"] > 0):
+        if w.get("points") is not None and not (
+            isinstance(w["points"], (int, float)) and w["points"] > 0
+        ):
             out.append(f"{name}, cell {idx}: points must be a positive number, got {w['points']!r}")
         if have != w:
             role = "solution" if w["solution"] else "check" if w["grade"] else "read-only"
-            (out if role != "read-only" else read_only).append(f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata {have or 'missing'}, "
-                       f"expected {w}")
+            (out if role != "read-only" else read_only).append(
+                f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata {have or 'missing'}, "
+                f"expected {w}"
+            )
         if cell.cell_type != "code" and ("outputs" in cell or "execution_count" in cell):
-            out.append(f"{name}, cell {idx}: a {cell.cell_type} cell must carry no outputs/execution_count key")
+            out.append(
+                f"{name}, cell {idx}: a {cell.cell_type} cell must carry no outputs/execution_count key"
+            )
     out += read_only
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     dupes = sorted({i for i in ids if i and ids.count(i) > 1})
@@ -140,7 +169,11 @@ def stamp(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> nbformat.Noteb
 def points(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> list[tuple[str, float]]:
     """``[(grade_id, points), ...]`` of the check cells, after stamping."""
     cells = stamp(nb, path).cells
-    return [(c.metadata.nbgrader.grade_id, c.metadata.nbgrader.points) for c in cells if c.metadata.nbgrader.grade]
+    return [
+        (c.metadata.nbgrader.grade_id, c.metadata.nbgrader.points)
+        for c in cells
+        if c.metadata.nbgrader.grade
+    ]
 
 
 def table(paths: list[pathlib.Path]) -> str:
@@ -170,10 +203,22 @@ def replace_block(doc: pathlib.Path, name: str, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="report cells whose metadata is out of step; exit 1 if any")
-    mode.add_argument("--write", action="store_true", help="stamp the metadata into the notebooks in place")
-    mode.add_argument("--table", action="store_true", help="print the points per notebook as a Markdown table")
-    parser.add_argument("--doc", type=pathlib.Path, help="with --table: write it into this file's points-table block")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="report cells whose metadata is out of step; exit 1 if any",
+    )
+    mode.add_argument(
+        "--write", action="store_true", help="stamp the metadata into the notebooks in place"
+    )
+    mode.add_argument(
+        "--table", action="store_true", help="print the points per notebook as a Markdown table"
+    )
+    parser.add_argument(
+        "--doc",
+        type=pathlib.Path,
+        help="with --table: write it into this file's points-table block",
+    )
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))

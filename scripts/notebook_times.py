@@ -43,8 +43,13 @@ def times(path: pathlib.Path) -> dict:
                 ends.append(_stamp(ex["shell.execute_reply"]))
     run = (max(ends) - min(starts)).total_seconds() if starts else None
     read = words / WORDS_PER_MIN + code_lines / CODE_LINES_PER_MIN
-    return {"run_s": run, "read_min": read, "words": words, "code_lines": code_lines,
-            "saved": min(starts).date().isoformat() if starts else None}
+    return {
+        "run_s": run,
+        "read_min": read,
+        "words": words,
+        "code_lines": code_lines,
+        "saved": min(starts).date().isoformat() if starts else None,
+    }
 
 
 def main(argv: list[str]) -> int:

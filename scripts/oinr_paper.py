@@ -26,6 +26,7 @@ table uses) at coffee's notebook size 60x90, 8k parameters, 400 steps, each mode
 ``--ablation``: O-INR on coffee 60x90 at the notebook's budget, three seeds, for the two sample grids
 (linspace / pixel centres) and the two recipes (decay / constant learning rate).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,11 @@ from inrutils.models import count_params, size_to_budget
 from inrutils.render import render
 
 PAPER_T1 = {"coffee": (29.91, 31.51, 32.27, 32.04), "rocket": (30.39, 31.46, 30.93, 32.91)}
-PAPER_T2 = {"astronaut": (20.94, 24.48, 25.22, 24.28), "cat": (24.8, 27.4, 24.8, 25.1), "rocket": (25.27, 26.27, 25.78, 26.11)}
+PAPER_T2 = {
+    "astronaut": (20.94, 24.48, 25.22, 24.28),
+    "cat": (24.8, 27.4, 24.8, 25.1),
+    "rocket": (25.27, 26.27, 25.78, 26.11),
+}
 MODELS = oinr.MODEL_NAMES
 LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2)
 VALIDATION = "grace_hopper"
@@ -59,9 +64,11 @@ def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FAC
     The step returned is the number of updates made before the best prediction.
     """
     model = model.to(dev)
-    hist = oinr.fit_decay(model, target.to(dev), steps, lr, reference=reference.to(dev), final_factor=final_factor)
+    hist = oinr.fit_decay(
+        model, target.to(dev), steps, lr, reference=reference.to(dev), final_factor=final_factor
+    )
     h, w = target.shape[1:]
-    out = render(model, h, w, chunk=h * w).cpu()   # one chunk: an O-INR (OnGrid) sees its whole grid
+    out = render(model, h, w, chunk=h * w).cpu()  # one chunk: an O-INR (OnGrid) sees its whole grid
     final = psnr(out, reference, clip=False)  # unclipped, like the fit's history
     if final >= hist.best_psnr:
         return final, final, steps
@@ -85,47 +92,85 @@ def parse_lrs(items: list[str], ap: argparse.ArgumentParser, task: str = "repres
     return lrs
 
 
-SWEEP_MODELS = (*MODELS, "WIRE10")     # WIRE10: WIRE at omega_0 = 10 (representation only)
+SWEEP_MODELS = (*MODELS, "WIRE10")  # WIRE10: WIRE at omega_0 = 10 (representation only)
 
 
-def sweep(steps: int, budget: int, size: tuple[int, int], dev, tasks=oinr.TASKS,
-          models=SWEEP_MODELS, lr_grid=LR_GRID) -> tuple[list[str], list[dict]]:
+def sweep(
+    steps: int,
+    budget: int,
+    size: tuple[int, int],
+    dev,
+    tasks=oinr.TASKS,
+    models=SWEEP_MODELS,
+    lr_grid=LR_GRID,
+) -> tuple[list[str], list[dict]]:
     """The validation sweep behind ``oinr.LEARNING_RATES`` (see the module docstring)."""
     clean = load_image(VALIDATION, size)
     noisy = poisson_noise(clean, 30.0, readout=2.0, seed=0)
-    lines, rows = [f"validation image {VALIDATION} {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} steps, "
-                   "decay recipe; PSNR (dB) after the last step, * = chosen", ""], []
+    lines, rows = (
+        [
+            f"validation image {VALIDATION} {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} steps, "
+            "decay recipe; PSNR (dB) after the last step, * = chosen",
+            "",
+        ],
+        [],
+    )
     settings = []
     if "represent" in tasks:
         settings += [("represent", clean, m, None) for m in MODELS if m in models]
         settings += [("represent", clean, "WIRE", {"w0": 10.0})] if "WIRE10" in models else []
     if "denoise" in tasks:
         settings += [("denoise", noisy, m, None) for m in MODELS if m in models]
-    lines += ["| task | model | " + " | ".join(f"{lr:g}" for lr in lr_grid) + " |", "|---" * (2 + len(lr_grid)) + "|"]
+    lines += [
+        "| task | model | " + " | ".join(f"{lr:g}" for lr in lr_grid) + " |",
+        "|---" * (2 + len(lr_grid)) + "|",
+    ]
     for task, target, m, wire in settings:
         got = {}
         for lr in lr_grid:
-            model = oinr.baseline_models(clean.shape[0], *size, budget, task=task, names=[m], wire=wire)[m]
+            model = oinr.baseline_models(
+                clean.shape[0], *size, budget, task=task, names=[m], wire=wire
+            )[m]
             t0 = time.perf_counter()
             final, best, best_step = run(model, target, steps, lr, clean, dev)
             got[lr] = final
-            rows.append(dict(task=task, model=m, wire=wire or "", lr=lr, final=final, best=best, best_step=best_step,
-                             params=count_params(model), seconds=time.perf_counter() - t0))
+            rows.append(
+                dict(
+                    task=task,
+                    model=m,
+                    wire=wire or "",
+                    lr=lr,
+                    final=final,
+                    best=best,
+                    best_step=best_step,
+                    params=count_params(model),
+                    seconds=time.perf_counter() - t0,
+                )
+            )
             print(rows[-1], flush=True)
         keep = max(got, key=got.get)
         label = m + (f" (omega_0 {wire['w0']:g})" if wire else "")
-        lines.append(f"| {task} | {label} | " + " | ".join(f"{got[lr]:.2f}{'*' if lr == keep else ''}" for lr in lr_grid)
-                     + " |")
+        lines.append(
+            f"| {task} | {label} | "
+            + " | ".join(f"{got[lr]:.2f}{'*' if lr == keep else ''}" for lr in lr_grid)
+            + " |"
+        )
     return lines + [""], rows
 
 
-def ablation(steps: int, budget: int, size: tuple[int, int], dev, seeds=(0, 1, 2)) -> tuple[list[str], list[dict]]:
+def ablation(
+    steps: int, budget: int, size: tuple[int, int], dev, seeds=(0, 1, 2)
+) -> tuple[list[str], list[dict]]:
     """O-INR on coffee: sample grid x recipe, mean +- std over seeds (see the module docstring)."""
     img = load_image("coffee", size)
     lr = oinr.LEARNING_RATES["represent"]["O-INR"]
-    lines = [f"O-INR on coffee {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} steps, lr {lr:g}, "
-             f"seeds {list(seeds)}; PSNR (dB) after the last step, mean +- std", "",
-             "| sample grid | decay 0.1^(t/T) | constant lr |", "|---|---|---|"]
+    lines = [
+        f"O-INR on coffee {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} steps, lr {lr:g}, "
+        f"seeds {list(seeds)}; PSNR (dB) after the last step, mean +- std",
+        "",
+        "| sample grid | decay 0.1^(t/T) | constant lr |",
+        "|---|---|---|",
+    ]
     rows = []
     for sampling in oinr.SAMPLINGS:
         cells = []
@@ -133,11 +178,17 @@ def ablation(steps: int, budget: int, size: tuple[int, int], dev, seeds=(0, 1, 2
             vals = []
             for seed in seeds:
                 torch.manual_seed(seed)
-                model = size_to_budget(lambda k: oinr.OnGrid(oinr.OINR(3, widths=(k, 2 * k, 2 * k, k), sampling=sampling),
-                                                             *size), budget)
+                model = size_to_budget(
+                    lambda k, sampling=sampling: oinr.OnGrid(
+                        oinr.OINR(3, widths=(k, 2 * k, 2 * k, k), sampling=sampling), *size
+                    ),
+                    budget,
+                )
                 final, best, _ = run(model, img, steps, lr, img, dev, final_factor=factor)
                 vals.append(final)
-                rows.append(dict(sampling=sampling, final_factor=factor, seed=seed, final=final, best=best))
+                rows.append(
+                    dict(sampling=sampling, final_factor=factor, seed=seed, final=final, best=best)
+                )
                 print(rows[-1], flush=True)
             cells.append(f"{statistics.mean(vals):.2f} +- {statistics.stdev(vals):.2f}")
         lines.append(f"| {sampling} | " + " | ".join(cells) + " |")
@@ -145,19 +196,50 @@ def ablation(steps: int, budget: int, size: tuple[int, int], dev, seeds=(0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", required=True, help="Markdown output (a .csv is written beside it)")
-    ap.add_argument("--steps", type=int, default=None, help="full-batch steps (default 3000; 400 for --sweep/--ablation)")
-    ap.add_argument("--smoke", action="store_true", help="tiny images, budgets and steps (a quick check that it runs)")
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="full-batch steps (default 3000; 400 for --sweep/--ablation)",
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny images, budgets and steps (a quick check that it runs)",
+    )
     ap.add_argument("--tables", nargs="+", default=["1", "2"], choices=["1", "2"])
-    ap.add_argument("--sweep", action="store_true", help="the validation learning-rate sweep at the notebook's size")
-    ap.add_argument("--tasks", nargs="+", default=list(oinr.TASKS), choices=oinr.TASKS, help="the sweep's tasks")
-    ap.add_argument("--models", nargs="+", default=list(SWEEP_MODELS), choices=SWEEP_MODELS,
-                    help="the sweep's models (WIRE10: WIRE at omega_0 = 10)")
-    ap.add_argument("--lr-grid", nargs="+", type=float, default=list(LR_GRID), help="the sweep's learning rates")
-    ap.add_argument("--ablation", action="store_true", help="O-INR's sample grid and recipe on coffee, 3 seeds")
-    ap.add_argument("--lr", nargs="+", default=[], metavar="MODEL=LR",
-                    help=f"Table 1 learning rates per model (default oinr.LEARNING_RATES); MODEL one of {', '.join(MODELS)}")
+    ap.add_argument(
+        "--sweep",
+        action="store_true",
+        help="the validation learning-rate sweep at the notebook's size",
+    )
+    ap.add_argument(
+        "--tasks", nargs="+", default=list(oinr.TASKS), choices=oinr.TASKS, help="the sweep's tasks"
+    )
+    ap.add_argument(
+        "--models",
+        nargs="+",
+        default=list(SWEEP_MODELS),
+        choices=SWEEP_MODELS,
+        help="the sweep's models (WIRE10: WIRE at omega_0 = 10)",
+    )
+    ap.add_argument(
+        "--lr-grid", nargs="+", type=float, default=list(LR_GRID), help="the sweep's learning rates"
+    )
+    ap.add_argument(
+        "--ablation", action="store_true", help="O-INR's sample grid and recipe on coffee, 3 seeds"
+    )
+    ap.add_argument(
+        "--lr",
+        nargs="+",
+        default=[],
+        metavar="MODEL=LR",
+        help=f"Table 1 learning rates per model (default oinr.LEARNING_RATES); MODEL one of {', '.join(MODELS)}",
+    )
     args = ap.parse_args(argv)
     lrs = parse_lrs(args.lr, ap)
     dev = config.device()
@@ -166,15 +248,23 @@ def main(argv: list[str] | None = None) -> None:
         steps = 3 if args.smoke else (args.steps or 400)
         size, budget = ((12, 18), 2_700) if args.smoke else ((60, 90), 8_000)
         if args.sweep:
-            lines, rows = sweep(steps, budget, size, dev, tasks=args.tasks, models=args.models, lr_grid=args.lr_grid)
+            lines, rows = sweep(
+                steps, budget, size, dev, tasks=args.tasks, models=args.models, lr_grid=args.lr_grid
+            )
         else:
             lines, rows = ablation(steps, budget, size, dev)
-        lines = [f"# O-INR {'learning-rate sweep' if args.sweep else 'ablation'} (device {dev})", ""] + lines
+        lines = [
+            f"# O-INR {'learning-rate sweep' if args.sweep else 'ablation'} (device {dev})",
+            "",
+        ] + lines
         _write(out, lines, rows)
         return
     scale = 0.08 if args.smoke else 1.0
     steps = 3 if args.smoke else (args.steps or 3000)
-    rows, lines = [], [f"# O-INR tables ({'smoke run' if args.smoke else f'{steps} steps'}, device {dev})", ""]
+    rows, lines = (
+        [],
+        [f"# O-INR tables ({'smoke run' if args.smoke else f'{steps} steps'}, device {dev})", ""],
+    )
 
     def size_of(name):
         h, w = load_image(name).shape[1:]
@@ -182,9 +272,14 @@ def main(argv: list[str] | None = None) -> None:
 
     if "1" in args.tables:
         budget = 20_000 if args.smoke else 172_000
-        lines += [f"## Table 1: representation, ~{budget:,} parameters, PSNR (dB)", "",
-                  "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items()), "",
-                  "| image | " + " | ".join(f"{m} ours / paper" for m in MODELS) + " |", "|---" * 5 + "|"]
+        lines += [
+            f"## Table 1: representation, ~{budget:,} parameters, PSNR (dB)",
+            "",
+            "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items()),
+            "",
+            "| image | " + " | ".join(f"{m} ours / paper" for m in MODELS) + " |",
+            "|---" * 5 + "|",
+        ]
         for name in ("coffee", "rocket"):
             img = load_image(name, size_of(name))
             cells = []
@@ -192,19 +287,36 @@ def main(argv: list[str] | None = None) -> None:
             for (m, model), paper in zip(models.items(), PAPER_T1[name]):
                 t0 = time.perf_counter()
                 final, best, best_step = run(model, img, steps, lrs[m], img, dev)
-                rows.append(dict(table=1, image=name, model=m, params=count_params(model), steps=steps, lr=lrs[m],
-                                 final=final, best=best, best_step=best_step, paper=paper,
-                                 seconds=time.perf_counter() - t0))
+                rows.append(
+                    dict(
+                        table=1,
+                        image=name,
+                        model=m,
+                        params=count_params(model),
+                        steps=steps,
+                        lr=lrs[m],
+                        final=final,
+                        best=best,
+                        best_step=best_step,
+                        paper=paper,
+                        seconds=time.perf_counter() - t0,
+                    )
+                )
                 cells.append(f"{final:.2f} / {paper:.2f}")
             lines.append(f"| {name} {tuple(img.shape[1:])} | " + " | ".join(cells) + " |")
         lines.append("")
     if "2" in args.tables:
         budget = 15_000 if args.smoke else 130_000
         lr_dn = oinr.LEARNING_RATES["denoise"]
-        lines += [f"## Table 2: photon-noise denoising (peak 30, read-out 2), ~{budget:,} parameters, PSNR (dB) "
-                  "vs the clean image: after the last step [oracle: best step]", "",
-                  "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lr_dn.items()), "",
-                  "| image | noisy | " + " | ".join(f"{m} ours [oracle] / paper" for m in MODELS) + " |", "|---" * 6 + "|"]
+        lines += [
+            f"## Table 2: photon-noise denoising (peak 30, read-out 2), ~{budget:,} parameters, PSNR (dB) "
+            "vs the clean image: after the last step [oracle: best step]",
+            "",
+            "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lr_dn.items()),
+            "",
+            "| image | noisy | " + " | ".join(f"{m} ours [oracle] / paper" for m in MODELS) + " |",
+            "|---" * 6 + "|",
+        ]
         for name in ("astronaut", "cat", "rocket"):
             clean = load_image(name, size_of(name))
             noisy = poisson_noise(clean, 30.0, readout=2.0, seed=0)
@@ -213,11 +325,27 @@ def main(argv: list[str] | None = None) -> None:
             for (m, model), paper in zip(models.items(), PAPER_T2[name]):
                 t0 = time.perf_counter()
                 final, best, best_step = run(model, noisy, steps, lr_dn[m], clean, dev)
-                rows.append(dict(table=2, image=name, model=m, params=count_params(model), steps=steps, lr=lr_dn[m],
-                                 final=final, best=best, best_step=best_step, paper=paper,
-                                 seconds=time.perf_counter() - t0))
+                rows.append(
+                    dict(
+                        table=2,
+                        image=name,
+                        model=m,
+                        params=count_params(model),
+                        steps=steps,
+                        lr=lr_dn[m],
+                        final=final,
+                        best=best,
+                        best_step=best_step,
+                        paper=paper,
+                        seconds=time.perf_counter() - t0,
+                    )
+                )
                 cells.append(f"{final:.2f} [{best:.2f}] / {paper:.2f}")
-            lines.append(f"| {name} {tuple(clean.shape[1:])} | {psnr(noisy, clean):.2f} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {name} {tuple(clean.shape[1:])} | {psnr(noisy, clean):.2f} | "
+                + " | ".join(cells)
+                + " |"
+            )
         lines.append("")
     _write(out, lines, rows)
 

@@ -6,6 +6,7 @@ widget carries the picture), and the run time of each notebook is printed.
 
     python scripts/run_notebooks.py notebooks/01_coordinate_mlps.ipynb [...]
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -19,7 +20,12 @@ from nbclient import NotebookClient
 def run(path: pathlib.Path, timeout: int = 3600) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:

@@ -27,6 +27,7 @@ are averaged by DDP and rank 0 saves. Every rank checks that the loss is finite 
 agree (an all-reduce of the flag) before any of them stops, so one diverging rank cannot leave
 the others waiting in the next gradient all-reduce.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,14 +43,58 @@ from torch.nn.parallel import DistributedDataParallel
 from inrutils import liif
 
 PRESETS = {
-    "paper": dict(channels=3, n_resblocks=16, n_feats=64, hidden=256, layers=5, batch=16, patch=48,
-                  queries=48 * 48, iters=1_000_000, lr=1e-4, milestones=(0.2, 0.4, 0.6, 0.8)),
-    "cpu": dict(channels=1, n_resblocks=8, n_feats=32, hidden=128, layers=5, batch=8, patch=32, queries=24 * 24,
-                iters=7000, lr=4e-4, milestones=(0.5, 0.75, 0.9)),
-    "smoke": dict(channels=1, n_resblocks=1, n_feats=8, hidden=16, layers=2, batch=2, patch=12, queries=32,
-                  iters=3, lr=1e-3, milestones=(0.5,)),
-    "smoke-rgb": dict(channels=3, n_resblocks=1, n_feats=8, hidden=16, layers=2, batch=2, patch=12, queries=32,
-                      iters=3, lr=1e-3, milestones=(0.5,)),
+    "paper": dict(
+        channels=3,
+        n_resblocks=16,
+        n_feats=64,
+        hidden=256,
+        layers=5,
+        batch=16,
+        patch=48,
+        queries=48 * 48,
+        iters=1_000_000,
+        lr=1e-4,
+        milestones=(0.2, 0.4, 0.6, 0.8),
+    ),
+    "cpu": dict(
+        channels=1,
+        n_resblocks=8,
+        n_feats=32,
+        hidden=128,
+        layers=5,
+        batch=8,
+        patch=32,
+        queries=24 * 24,
+        iters=7000,
+        lr=4e-4,
+        milestones=(0.5, 0.75, 0.9),
+    ),
+    "smoke": dict(
+        channels=1,
+        n_resblocks=1,
+        n_feats=8,
+        hidden=16,
+        layers=2,
+        batch=2,
+        patch=12,
+        queries=32,
+        iters=3,
+        lr=1e-3,
+        milestones=(0.5,),
+    ),
+    "smoke-rgb": dict(
+        channels=3,
+        n_resblocks=1,
+        n_feats=8,
+        hidden=16,
+        layers=2,
+        batch=2,
+        patch=12,
+        queries=32,
+        iters=3,
+        lr=1e-3,
+        milestones=(0.5,),
+    ),
 }
 
 
@@ -67,19 +112,35 @@ def evaluate(model: liif.LIIF, scales=(2, 3, 4)) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
-    ap.add_argument("--iters", type=int, default=None, help="override the preset's iterations (the schedule scales)")
+    ap.add_argument(
+        "--iters",
+        type=int,
+        default=None,
+        help="override the preset's iterations (the schedule scales)",
+    )
     ap.add_argument("--out", required=True, help="checkpoint path (written by rank 0)")
     ap.add_argument("--no-ensemble", action="store_true", help="ablation -e: nearest code only")
-    ap.add_argument("--no-unfold", action="store_true", help="ablation -u: no 3x3 feature unfolding")
+    ap.add_argument(
+        "--no-unfold", action="store_true", help="ablation -u: no 3x3 feature unfolding"
+    )
     ap.add_argument("--no-cell", action="store_true", help="ablation -c: no cell decoding")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads per process")
     ap.add_argument("--log-every", type=int, default=250)
-    ap.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation at the end")
-    ap.add_argument("--poison-loss-at", type=int, default=None, metavar="ITER",
-                    help="testing only: make the last rank's loss NaN at this iteration (checks that every rank stops)")
+    ap.add_argument(
+        "--no-eval", action="store_true", help="skip the held-out evaluation at the end"
+    )
+    ap.add_argument(
+        "--poison-loss-at",
+        type=int,
+        default=None,
+        metavar="ITER",
+        help="testing only: make the last rank's loss NaN at this iteration (checks that every rank stops)",
+    )
     args = ap.parse_args(argv)
     p = dict(PRESETS[args.preset])
     iters = p["iters"] if args.iters is None else args.iters
@@ -96,15 +157,28 @@ def main(argv: list[str] | None = None) -> None:
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
             torch.cuda.set_device(device)
     if p["batch"] % world:
-        raise SystemExit(f"the global batch {p['batch']} must be divisible by the number of processes {world}")
+        raise SystemExit(
+            f"the global batch {p['batch']} must be divisible by the number of processes {world}"
+        )
 
-    torch.manual_seed(args.seed)  # identical initial weights on every rank (DDP also broadcasts them)
-    model = liif.LIIF(channels=p["channels"], n_resblocks=p["n_resblocks"], n_feats=p["n_feats"], hidden=p["hidden"],
-                      layers=p["layers"], local_ensemble=not args.no_ensemble, feat_unfold=not args.no_unfold,
-                      cell_decode=not args.no_cell).to(device)
+    torch.manual_seed(
+        args.seed
+    )  # identical initial weights on every rank (DDP also broadcasts them)
+    model = liif.LIIF(
+        channels=p["channels"],
+        n_resblocks=p["n_resblocks"],
+        n_feats=p["n_feats"],
+        hidden=p["hidden"],
+        layers=p["layers"],
+        local_ensemble=not args.no_ensemble,
+        feat_unfold=not args.no_unfold,
+        cell_decode=not args.no_cell,
+    ).to(device)
     net = DistributedDataParallel(model) if distributed else model
     opt = torch.optim.Adam(net.parameters(), lr=p["lr"])
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, [round(m * iters) for m in p["milestones"]], gamma=0.5)
+    sched = torch.optim.lr_scheduler.MultiStepLR(
+        opt, [round(m * iters) for m in p["milestones"]], gamma=0.5
+    )
     images = liif.training_images(channels=p["channels"])
     gen = torch.Generator().manual_seed(args.seed * 1000 + rank)  # each rank its own crops
     t0, running = time.perf_counter(), 0.0
@@ -119,11 +193,16 @@ def main(argv: list[str] | None = None) -> None:
         if distributed:
             dist.all_reduce(finite, op=dist.ReduceOp.MIN)
         if finite.item() < 1:
-            print(f"rank {rank}/{world}: iteration {it}: a non-finite loss (this rank's: {loss.item()}); "
-                  "stopping every rank", flush=True)
+            print(
+                f"rank {rank}/{world}: iteration {it}: a non-finite loss (this rank's: {loss.item()}); "
+                "stopping every rank",
+                flush=True,
+            )
             if distributed:
                 dist.destroy_process_group()
-            raise SystemExit(f"iteration {it}: the loss is not finite; lower --lr or check the data")
+            raise SystemExit(
+                f"iteration {it}: the loss is not finite; lower --lr or check the data"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -131,24 +210,37 @@ def main(argv: list[str] | None = None) -> None:
         running += loss.item()
         if rank == 0 and (it % args.log_every == 0 or it == iters):
             n = args.log_every if it % args.log_every == 0 else it % args.log_every
-            print(f"iter {it}/{iters}  L1 {running / n:.4f}  lr {sched.get_last_lr()[0]:.1e}  "
-                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+            print(
+                f"iter {it}/{iters}  L1 {running / n:.4f}  lr {sched.get_last_lr()[0]:.1e}  "
+                f"{time.perf_counter() - t0:.0f} s",
+                flush=True,
+            )
             running = 0.0
     checksum = sum(float(q.detach().double().sum()) for q in model.parameters())
     print(f"rank {rank}/{world}: parameter checksum {checksum:.10e}", flush=True)
     if rank == 0:
         model = model.cpu().eval()
-        dtype = torch.float32 if args.preset == "paper" else torch.float16   # small shipped files
-        with torch.no_grad():                       # evaluate the weights exactly as they will be stored
+        dtype = torch.float32 if args.preset == "paper" else torch.float16  # small shipped files
+        with torch.no_grad():  # evaluate the weights exactly as they will be stored
             for q in model.parameters():
                 q.copy_(q.to(dtype).float())
         scores = {} if args.no_eval else evaluate(model)
-        meta = {"preset": args.preset, "iters": iters, "seed": args.seed, "world_size": world,
-                "train_images": list(liif.TRAIN_IMAGES), "held_out": list(liif.HELD_OUT),
-                "seconds": round(time.perf_counter() - t0), "held_out_psnr": scores,
-                "command": "python scripts/train_liif.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+        meta = {
+            "preset": args.preset,
+            "iters": iters,
+            "seed": args.seed,
+            "world_size": world,
+            "train_images": list(liif.TRAIN_IMAGES),
+            "held_out": list(liif.HELD_OUT),
+            "seconds": round(time.perf_counter() - t0),
+            "held_out_psnr": scores,
+            "command": "python scripts/train_liif.py "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+        }
         liif.save(model, args.out, dtype=dtype, **meta)
-        print(f"saved {args.out}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()), flush=True)
+        print(
+            f"saved {args.out}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()), flush=True
+        )
     if distributed:
         dist.destroy_process_group()
 

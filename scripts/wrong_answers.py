@@ -7,6 +7,7 @@ accepts is printed as ``PASSED``: a hole in the check.
     python scripts/wrong_answers.py [CHECK_NAME ...]     # e.g. grid masked_mse
     python scripts/wrong_answers.py --doc docs/instructors.md   # rewrite the guide's table
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,7 +88,9 @@ def kernel_no_pi(d, s):
 @wrong("pareto_front", "a point tied with another counted as dominated (strict test missing)")
 def pareto_ties(pts):
     return sorted(
-        n for n, (t, p) in pts.items() if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())
+        n
+        for n, (t, p) in pts.items()
+        if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())
     )
 
 
@@ -249,7 +252,9 @@ def messages(name: str) -> list[tuple[str, str]]:
     out = []
     for what, fn in WRONG.get(name, []):
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # a passing check prints its success line
+            with contextlib.redirect_stdout(
+                io.StringIO()
+            ):  # a passing check prints its success line
                 check(fn)
             msg = "PASSED: the check accepts this wrong answer"
         except AssertionError as err:

@@ -4,6 +4,7 @@ The end-to-end tests build a temporary nbgrader course from a small synthetic no
 exercises with plain-assert checks, so they do not depend on the course's exercises) and from
 notebook 01 in the fast tier.
 """
+
 import csv
 import importlib.util
 import pathlib
@@ -16,7 +17,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 HAVE_NBGRADER = importlib.util.find_spec("nbgrader") is not None
 needs_nbgrader = pytest.mark.skipif(
-    not HAVE_NBGRADER, reason="nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)"
+    not HAVE_NBGRADER,
+    reason="nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)",
 )
 
 
@@ -55,7 +57,11 @@ SOLVED = {
 def _synthetic() -> nbformat.NotebookNode:
     """A notebook with a setup cell and three exercises (solution cell + check cell each)."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     nb.cells = [md("# A synthetic assignment"), code(SETUP)]
@@ -78,26 +84,50 @@ def _ids(nb):
 def test_notebook_metadata_in_step_with_solution_markers(path):
     found = meta.problems(nbformat.read(path, as_version=4), path)
     shown = "\n".join(found[:8]) + (f"\n... and {len(found) - 8} more" if len(found) > 8 else "")
-    assert not found, f"nbgrader metadata out of step; run `python scripts/nbgrader_meta.py --write`:\n{shown}"
+    assert not found, (
+        f"nbgrader metadata out of step; run `python scripts/nbgrader_meta.py --write`:\n{shown}"
+    )
 
 
 def test_stamp_marks_solution_check_and_read_only_cells():
     nb = meta.stamp(_synthetic(), "90_synthetic.ipynb")
     assert meta.problems(nb, "90_synthetic.ipynb") == []
-    solution, check, first_md = nb.cells[3].metadata.nbgrader, nb.cells[4].metadata.nbgrader, nb.cells[0].metadata.nbgrader
-    assert solution == {"grade": False, "grade_id": "nb90_add_solution", "locked": False, "schema_version": 3,
-                        "solution": True}
-    assert check == {"grade": True, "grade_id": "nb90_add_check", "locked": True, "points": 1, "schema_version": 3,
-                     "solution": False}
+    solution, check, first_md = (
+        nb.cells[3].metadata.nbgrader,
+        nb.cells[4].metadata.nbgrader,
+        nb.cells[0].metadata.nbgrader,
+    )
+    assert solution == {
+        "grade": False,
+        "grade_id": "nb90_add_solution",
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+    }
+    assert check == {
+        "grade": True,
+        "grade_id": "nb90_add_check",
+        "locked": True,
+        "points": 1,
+        "schema_version": 3,
+        "solution": False,
+    }
     assert first_md.locked and not first_md.grade and not first_md.solution
-    assert meta.points(nb, "90_synthetic.ipynb") == [("nb90_add_check", 1), ("nb90_square_check", 1),
-                                                     ("nb90_mean_check", 1)]
+    assert meta.points(nb, "90_synthetic.ipynb") == [
+        ("nb90_add_check", 1),
+        ("nb90_square_check", 1),
+        ("nb90_mean_check", 1),
+    ]
 
 
 def test_a_new_exercise_without_metadata_is_out_of_step():
     nb = meta.stamp(_synthetic(), "90_synthetic.ipynb")
-    nb.cells += [nbformat.v4.new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return x**3\n    ### END SOLUTION\n"),
-                 nbformat.v4.new_code_cell("exercises.check_cube(cube)")]
+    nb.cells += [
+        nbformat.v4.new_code_cell(
+            "def cube(x):\n    ### BEGIN SOLUTION\n    return x**3\n    ### END SOLUTION\n"
+        ),
+        nbformat.v4.new_code_cell("exercises.check_cube(cube)"),
+    ]
     found = "\n".join(meta.problems(nb, "90_synthetic.ipynb"))
     assert "nb90_cube_solution" in found and "nb90_cube_check" in found and "missing" in found
     assert meta.problems(meta.stamp(nb, "90_synthetic.ipynb"), "90_synthetic.ipynb") == []
@@ -124,7 +154,9 @@ def test_points_set_by_an_instructor_are_kept_and_must_be_positive():
     assert meta.problems(nb, "x/90_synthetic.ipynb") == []
     assert meta.stamp(nb, "90_synthetic.ipynb").cells[4].metadata.nbgrader.points == 3
     nb.cells[4].metadata.nbgrader["points"] = 0
-    assert any("points must be a positive number" in p for p in meta.problems(nb, "90_synthetic.ipynb"))
+    assert any(
+        "points must be a positive number" in p for p in meta.problems(nb, "90_synthetic.ipynb")
+    )
 
 
 def test_bad_structure_gets_a_clear_error():
@@ -142,7 +174,9 @@ def test_bad_structure_gets_a_clear_error():
 def test_markdown_cells_carry_no_outputs_key():
     nb = meta.stamp(_synthetic(), "90_synthetic.ipynb")
     nb.cells[0]["outputs"] = []
-    assert any("markdown cell must carry no outputs" in p for p in meta.problems(nb, "90_synthetic.ipynb"))
+    assert any(
+        "markdown cell must carry no outputs" in p for p in meta.problems(nb, "90_synthetic.ipynb")
+    )
     assert "outputs" not in meta.stamp(nb, "90_synthetic.ipynb").cells[0]
 
 
@@ -155,8 +189,9 @@ def test_command_line_check_write_table(tmp_path, capsys):
     assert meta.main(["--check", str(path)]) == 0
     nbformat.validate(nbformat.read(path, as_version=4))
     meta.main(["--table", str(path)])
-    assert "| 90_synthetic.ipynb | `nb90_add_check` (1), `nb90_square_check` (1), `nb90_mean_check` (1) | 3 |" in (
-        capsys.readouterr().out
+    assert (
+        "| 90_synthetic.ipynb | `nb90_add_check` (1), `nb90_square_check` (1), `nb90_mean_check` (1) | 3 |"
+        in (capsys.readouterr().out)
     )
 
 
@@ -179,7 +214,9 @@ TIMEOUT = 10  # seconds per cell at autograde; the looping submission costs this
 def graded(tmp_path_factory):
     """Release the synthetic notebook, grade four submissions; return (course, release path, rows)."""
     if not HAVE_NBGRADER:
-        pytest.skip("nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)")
+        pytest.skip(
+            "nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)"
+        )
     tmp = tmp_path_factory.mktemp("course")
     src = tmp / "notebooks" / "90_synthetic.ipynb"
     src.parent.mkdir()
@@ -194,14 +231,18 @@ def graded(tmp_path_factory):
     shutil.copy(rel, subs / "blank" / "90_synthetic")
     released = nbformat.read(rel, as_version=4)
     half = nbformat.read(rel, as_version=4)
-    half.cells[3].source = "def add(a, b):\n    return b + a\n"  # exercise 1 solved, 2 and 3 left as released
+    half.cells[
+        3
+    ].source = "def add(a, b):\n    return b + a\n"  # exercise 1 solved, 2 and 3 left as released
     (subs / "half").mkdir()
     nbformat.write(half, subs / "half" / "90_synthetic.ipynb")
     bad = nbformat.read(rel, as_version=4)
     bad.cells[3].source = "def add(a, b):\n    raise ValueError('not today')\n"
     bad.cells[6].source = "def square(x):\n    while True:\n        pass\n"
     bad.cells[9].source = "def mean(xs):\n    return sum(xs) / len(xs)\n"
-    bad.cells[4].source = "print('check skipped')"  # a locked check cell edited: autograde restores it
+    bad.cells[
+        4
+    ].source = "print('check skipped')"  # a locked check cell edited: autograde restores it
     del bad.cells[10]  # the last check cell deleted: autograde puts it back and runs it
     (subs / "bad").mkdir()
     nbformat.write(bad, subs / "bad" / "90_synthetic.ipynb")
@@ -217,10 +258,16 @@ def _points(rows, student):
 def test_release_strips_solutions_and_hidden_tests_and_locks_cells(graded):
     _, released, _ = graded
     code = [c for c in released.cells if c.cell_type == "code"]
-    assert code[1].source.rstrip() == "def add(a, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert (
+        code[1].source.rstrip()
+        == "def add(a, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    )
     assert "HIDDEN" not in code[2].source and "add(-1, 1)" not in code[2].source
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert released.cells[4].metadata.editable is False and released.cells[0].metadata.editable is False
+    assert (
+        released.cells[4].metadata.editable is False
+        and released.cells[0].metadata.editable is False
+    )
     assert "editable" not in released.cells[3].metadata  # the solution cell is the learner's
 
 
@@ -236,14 +283,21 @@ def test_autograde_scores_full_zero_and_partial(graded):
 def test_a_raising_or_looping_exercise_scores_zero_and_the_others_still_run(graded):
     course, _, rows = graded
     assert _points(rows, "bad") == {"add": 0, "square": 0, "mean": 1}
-    nb = nbformat.read(course / "autograded" / "bad" / "90_synthetic" / "90_synthetic.ipynb", as_version=4)
-    errors = {c.metadata.nbgrader.grade_id: [o.ename for o in c.outputs if o.output_type == "error"] for c in nb.cells
-              if c.metadata.get("nbgrader", {}).get("grade")}
+    nb = nbformat.read(
+        course / "autograded" / "bad" / "90_synthetic" / "90_synthetic.ipynb", as_version=4
+    )
+    errors = {
+        c.metadata.nbgrader.grade_id: [o.ename for o in c.outputs if o.output_type == "error"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
     assert errors["nb90_add_check"] == ["ValueError"]
     assert "CellTimeoutError" in errors["nb90_square_check"]
     assert errors["nb90_mean_check"] == []
     assert nb.cells[4].source.startswith("check_add(add)")  # the edited locked cell was restored
-    assert nb.cells[10].source.rstrip().endswith("check_mean(mean)")  # the deleted check cell was put back
+    assert (
+        nb.cells[10].source.rstrip().endswith("check_mean(mean)")
+    )  # the deleted check cell was put back
 
 
 @needs_nbgrader
@@ -251,9 +305,19 @@ def test_grades_csv_has_one_row_per_student_and_exercise(graded):
     course, _, _ = graded
     with open(course / "grades.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 12 and set(table[0]) == {"student", "notebook", "exercise", "points", "max_points"}
+    assert len(table) == 12 and set(table[0]) == {
+        "student",
+        "notebook",
+        "exercise",
+        "points",
+        "max_points",
+    }
     teacher = [r for r in table if r["student"] == "teacher"]
-    assert [r["exercise"] for r in teacher] == ["nb90_add_check", "nb90_square_check", "nb90_mean_check"]
+    assert [r["exercise"] for r in teacher] == [
+        "nb90_add_check",
+        "nb90_square_check",
+        "nb90_mean_check",
+    ]
     assert all(float(r["points"]) == float(r["max_points"]) == 1.0 for r in teacher)
 
 

@@ -20,8 +20,20 @@ def test_smoke_writes_every_task_and_method(tmp_path):
     text = out.read_text()
     for task in bench.TASKS:
         assert f"| {task} |" in text
-    for method in ("SIREN", "WIRE", "MFN", "O-INR", "ReLU + Fourier features", "LINR", "Knitwork", "TV", "NLM",
-                   "LIIF (pretrained)", "bicubic", "biharmonic"):
+    for method in (
+        "SIREN",
+        "WIRE",
+        "MFN",
+        "O-INR",
+        "ReLU + Fourier features",
+        "LINR",
+        "Knitwork",
+        "TV",
+        "NLM",
+        "LIIF (pretrained)",
+        "bicubic",
+        "biharmonic",
+    ):
         assert f"| {method} |" in text, method
     rows = (tmp_path / "benchmark.csv").read_text().splitlines()
     assert len(rows) == 1 + 5 + 5 + 3 + 3

@@ -191,7 +191,7 @@ def lab(tmp_path_factory):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"JupyterLab did not start:\n{(root / 'server.log').read_text()[-3000:]}"
-                    )
+                    ) from None
                 time.sleep(0.5)
         yield url, root
     finally:

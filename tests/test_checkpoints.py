@@ -7,10 +7,13 @@ from inrutils.encodings import FourierFeatures
 from inrutils.models import MLP, Siren
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Siren(hidden=16, layers=3, w0=20.0),
-    lambda: MLP(hidden=16, layers=2, encoding=FourierFeatures(2, 8, 2.0, seed=3)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Siren(hidden=16, layers=3, w0=20.0),
+        lambda: MLP(hidden=16, layers=2, encoding=FourierFeatures(2, 8, 2.0, seed=3)),
+    ],
+)
 def test_round_trip_rebuilds_identical_model(tmp_path, make):
     net = make()
     path = checkpoints.save(net, tmp_path / "sub" / "net.pt", image="camera", psnr=31.5)

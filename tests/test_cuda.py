@@ -1,20 +1,23 @@
 """The GPU path: the same code on cuda (skipped on machines without CUDA)."""
+
 import pytest
 import torch
 
 from inrutils import checkpoints, config
 from inrutils.data import load_image
+from inrutils.encodings import FourierFeatures
 from inrutils.fit import fit_image
 from inrutils.metrics import psnr
 from inrutils.models import MLP, Siren
-from inrutils.encodings import FourierFeatures
 from inrutils.render import render
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def test_device_picks_cuda():
-    assert config.device("auto").type == "cuda" and config.device("cuda:0") == torch.device("cuda:0")
+    assert config.device("auto").type == "cuda" and config.device("cuda:0") == torch.device(
+        "cuda:0"
+    )
 
 
 def test_fit_and_render_on_cuda_match_cpu_quality(tmp_path):
@@ -28,7 +31,9 @@ def test_fit_and_render_on_cuda_match_cpu_quality(tmp_path):
         assert out.device.type == "cpu" and out.shape == (1, 64, 64)
         results[dev] = (h.final_psnr, psnr(out, img))
     assert results["cuda"][1] > 30.0
-    assert abs(results["cuda"][1] - results["cpu"][1]) < 1.5  # same seed, same init; kernels differ slightly
+    assert (
+        abs(results["cuda"][1] - results["cpu"][1]) < 1.5
+    )  # same seed, same init; kernels differ slightly
     net = MLP(hidden=32, layers=2, encoding=FourierFeatures(2, 16, 2.0)).cuda()
     path = checkpoints.save(net, tmp_path / "net.pt")
     back = checkpoints.load(path, device="cuda")

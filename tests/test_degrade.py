@@ -1,4 +1,5 @@
 """Forward models: against scipy / scikit-image / torch equivalents, linearity and adjoints, clear errors."""
+
 import math
 
 import numpy as np
@@ -57,7 +58,12 @@ def test_blur_is_a_true_convolution_with_any_kernel(camera):
     gen = torch.Generator().manual_seed(0)
     k = torch.rand(5, 5, generator=gen)
     k = k / k.sum()
-    for padding, mode in [("reflect", "mirror"), ("circular", "wrap"), ("zeros", "constant"), ("replicate", "nearest")]:
+    for padding, mode in [
+        ("reflect", "mirror"),
+        ("circular", "wrap"),
+        ("zeros", "constant"),
+        ("replicate", "nearest"),
+    ]:
         ours = D.blur(camera, k, padding=padding)[0].double().numpy()
         theirs = ndi.convolve(camera[0].double().numpy(), k.double().numpy(), mode=mode)
         assert np.abs(ours - theirs).max() < 1e-5, padding
@@ -176,14 +182,13 @@ def test_bad_input_is_refused_clearly(call, match):
 
 
 def test_anisotropic_gaussian_kernel_moments():
-    import math
 
     k = D.gaussian_kernel(25, 3.0, 1.0, angle=math.pi / 4).double()
     assert abs(float(k.sum()) - 1) < 1e-6
     r = torch.arange(25, dtype=torch.float64) - 12
     y, x = torch.meshgrid(r, r, indexing="ij")
-    u, v = (x - y) / math.sqrt(2), (x + y) / math.sqrt(2)          # angle pi/4 counter-clockwise, y down
-    assert abs(float((k * u**2).sum()) - 9.0) < 0.05              # variance sigma^2 along the major axis
+    u, v = (x - y) / math.sqrt(2), (x + y) / math.sqrt(2)  # angle pi/4 counter-clockwise, y down
+    assert abs(float((k * u**2).sum()) - 9.0) < 0.05  # variance sigma^2 along the major axis
     assert abs(float((k * v**2).sum()) - 1.0) < 0.01
     assert abs(float((k * u * v).sum())) < 1e-6
     k0 = D.gaussian_kernel(25, 3.0, 1.0, angle=0.0).double()
@@ -193,4 +198,8 @@ def test_anisotropic_gaussian_kernel_moments():
         D.gaussian_kernel(9, 1.0, 0.0)
     for angle in (0.0, 30.0, 45.0, 120.0):
         m = D.kernel_moments(D.gaussian_kernel(31, 3.0, 1.0, angle=math.radians(angle)))
-        assert abs(m["sigma"] - 3.0) < 0.02 and abs(m["sigma_minor"] - 1.0) < 0.01 and abs(m["angle"] - angle) < 0.5
+        assert (
+            abs(m["sigma"] - 3.0) < 0.02
+            and abs(m["sigma_minor"] - 1.0) < 0.01
+            and abs(m["angle"] - angle) < 0.5
+        )

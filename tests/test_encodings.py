@@ -37,7 +37,9 @@ def test_positional_encoding_formula():
     assert PositionalEncoding(1, 4, include_input=False).out_dim == 8
 
 
-@pytest.mark.parametrize("kwargs", [dict(sigma=0), dict(sigma=-1.0), dict(n_features=0), dict(in_dim=1.5)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(sigma=0), dict(sigma=-1.0), dict(n_features=0), dict(in_dim=1.5)]
+)
 def test_fourier_features_bad_args(kwargs):
     with pytest.raises(ValueError, match="FourierFeatures"):
         FourierFeatures(**kwargs)

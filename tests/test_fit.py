@@ -37,7 +37,7 @@ def test_relu_on_raw_coordinates_is_worse_than_siren(camera32):
 def test_minibatch_fit(camera32):
     config.seed_everything(0)
     net = Siren(hidden=64, layers=3)
-    h = fit_image(net, camera32, steps=200, lr=1e-3, batch_size=256, progress=False)
+    fit_image(net, camera32, steps=200, lr=1e-3, batch_size=256, progress=False)
     assert psnr(render(net, 32), camera32) > 22.0
 
 
@@ -47,17 +47,28 @@ def test_forward_op_fits_through_a_degradation(camera32):
     observation = pool(camera32[None])[0]  # (1, 16, 16)
     config.seed_everything(0)
     net = Siren(hidden=64, layers=3)
-    h = fit(net, grid(32, 32), observation, steps=150, lr=1e-3, forward_op=lambda im: pool(im[None])[0],
-            image_shape=(32, 32), reference=camera32, progress=False)
+    h = fit(
+        net,
+        grid(32, 32),
+        observation,
+        steps=150,
+        lr=1e-3,
+        forward_op=lambda im: pool(im[None])[0],
+        image_shape=(32, 32),
+        reference=camera32,
+        progress=False,
+    )
     restored = render(net, 32)
     assert psnr(pool(restored[None])[0], observation) > 30.0
-    assert h.final_psnr == pytest.approx(psnr(restored, camera32, clip=False), abs=1.0)  # reference PSNR
+    assert h.final_psnr == pytest.approx(
+        psnr(restored, camera32, clip=False), abs=1.0
+    )  # reference PSNR
     assert psnr(restored, camera32) > 20.0
 
 
 def test_reference_psnr_differs_from_target_psnr(camera32):
     config.seed_everything(0)
-    noisy = (camera32 + 0.1 * torch.randn_like(camera32))
+    noisy = camera32 + 0.1 * torch.randn_like(camera32)
     h = fit_image(Siren(hidden=32, layers=2), noisy, 20, 1e-3, reference=camera32, progress=False)
     h2 = fit_image(Siren(hidden=32, layers=2), noisy, 20, 1e-3, progress=False)
     assert h.psnr[0] != pytest.approx(h2.psnr[0], abs=0.01)
@@ -77,7 +88,14 @@ def test_same_seed_same_weights_and_losses(camera32):
 
 
 def test_callback_stops_early(camera32):
-    h = fit_image(Siren(hidden=16, layers=2), camera32, 50, 1e-3, progress=False, callback=lambda s, m, h: s == 5)
+    h = fit_image(
+        Siren(hidden=16, layers=2),
+        camera32,
+        50,
+        1e-3,
+        progress=False,
+        callback=lambda s, m, h: s == 5,
+    )
     assert len(h) == 5 and h.stopped_early
 
 
@@ -90,7 +108,10 @@ def test_divergence_is_reported_with_step_and_advice(camera32):
         value = torch.mean((pred - target) ** 2)
         return value * float("nan") if len(calls) == 4 else value
 
-    with pytest.raises(FitDivergedError, match=r"at step 4 of 10 \(lr=0.01\); try a lower learning rate such as lr=0.001") as e:
+    with pytest.raises(
+        FitDivergedError,
+        match=r"at step 4 of 10 \(lr=0.01\); try a lower learning rate such as lr=0.001",
+    ) as e:
         fit_image(net, camera32, 10, 1e-2, loss=loss, progress=False)
     assert len(e.value.history) == 3
 
@@ -101,30 +122,45 @@ def test_real_divergence_with_huge_lr(camera32):
         fit_image(MLP(hidden=64, layers=3), camera32, 200, 1e6, progress=False)
 
 
-@pytest.mark.parametrize("target,match", [
-    (torch.zeros(1024, 1, dtype=torch.int64), "floating-point"),
-    (torch.zeros(1000, 1), r"target must have shape \(N, C\) = \(1024, C\)"),
-    (torch.zeros(1, 32, 32), r"target must have shape \(N, C\)"),
-])
+@pytest.mark.parametrize(
+    "target,match",
+    [
+        (torch.zeros(1024, 1, dtype=torch.int64), "floating-point"),
+        (torch.zeros(1000, 1), r"target must have shape \(N, C\) = \(1024, C\)"),
+        (torch.zeros(1, 32, 32), r"target must have shape \(N, C\)"),
+    ],
+)
 def test_bad_targets(target, match):
     with pytest.raises(ValueError, match=match):
         fit(Siren(hidden=8, layers=1), grid(32, 32), target, 1, progress=False)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(steps=0), "steps must be a positive integer"),
-    (dict(lr=-1.0), "lr must be a positive finite number"),
-    (dict(loss="huber"), "loss='huber' is unknown"),
-    (dict(batch_size=0), "batch_size must be None"),
-    (dict(optimizer="lbfgs"), "optimizer='lbfgs' is unknown"),
-    (dict(forward_op=lambda x: x), "image_shape=\\(H, W\\)"),
-    (dict(forward_op=lambda x: x[:, ::2, ::2], image_shape=(32, 32)), r"forward_op maps the \(1, 32, 32\) image to \(1, 16, 16\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(steps=0), "steps must be a positive integer"),
+        (dict(lr=-1.0), "lr must be a positive finite number"),
+        (dict(loss="huber"), "loss='huber' is unknown"),
+        (dict(batch_size=0), "batch_size must be None"),
+        (dict(optimizer="lbfgs"), "optimizer='lbfgs' is unknown"),
+        (dict(forward_op=lambda x: x), "image_shape=\\(H, W\\)"),
+        (
+            dict(forward_op=lambda x: x[:, ::2, ::2], image_shape=(32, 32)),
+            r"forward_op maps the \(1, 32, 32\) image to \(1, 16, 16\)",
+        ),
+    ],
+)
 def test_bad_arguments(camera32, kwargs, match):
     args = dict(steps=1, lr=1e-3)
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
-        fit(Siren(hidden=8, layers=1), grid(32, 32), image_to_samples(camera32), progress=False, **args)
+        fit(
+            Siren(hidden=8, layers=1),
+            grid(32, 32),
+            image_to_samples(camera32),
+            progress=False,
+            **args,
+        )
 
 
 def test_l1_loss_through_forward_op_reports_observation_psnr(camera32):
@@ -133,6 +169,17 @@ def test_l1_loss_through_forward_op_reports_observation_psnr(camera32):
     observation = pool(camera32[None])[0]
     config.seed_everything(0)
     net = Siren(hidden=32, layers=2)
-    h = fit(net, grid(32, 32), observation, steps=40, lr=1e-3, loss="l1", forward_op=lambda im: pool(im[None])[0],
-            image_shape=(32, 32), progress=False)
-    assert h.final_psnr == pytest.approx(psnr(pool(render(net, 32)[None])[0], observation, clip=False), abs=1.0)
+    h = fit(
+        net,
+        grid(32, 32),
+        observation,
+        steps=40,
+        lr=1e-3,
+        loss="l1",
+        forward_op=lambda im: pool(im[None])[0],
+        image_shape=(32, 32),
+        progress=False,
+    )
+    assert h.final_psnr == pytest.approx(
+        psnr(pool(render(net, 32)[None])[0], observation, clip=False), abs=1.0
+    )

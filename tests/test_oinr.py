@@ -1,15 +1,15 @@
 """O-INR: the encoding field, its derivative, and derivatives through the conv operator (vs finite differences)."""
+
 import math
 
 import numpy as np
-
 import pytest
 import torch
 import torch.nn.functional as F
 
 from inrutils import oinr
-from inrutils.models import count_params
 from inrutils.coords import grid
+from inrutils.models import count_params
 
 
 def lin_pos(h, w, dtype=torch.float32):
@@ -22,10 +22,10 @@ def test_encoding_channels_and_layout():
     enc = oinr.encoding_grid(4, 6, n_freq=3)
     assert enc.shape == (12, 4, 6)
     pos = lin_pos(4, 6)
-    assert torch.allclose(enc[0], torch.sin(math.pi * pos[..., 0]))          # sin(2^0 pi y)
-    assert torch.allclose(enc[3], torch.cos(2 * math.pi * pos[..., 0]))      # cos(2^1 pi y)
+    assert torch.allclose(enc[0], torch.sin(math.pi * pos[..., 0]))  # sin(2^0 pi y)
+    assert torch.allclose(enc[3], torch.cos(2 * math.pi * pos[..., 0]))  # cos(2^1 pi y)
     assert torch.allclose(enc[6 + 4], torch.sin(4 * math.pi * pos[..., 1]))  # sin(2^2 pi x)
-    assert float(pos[0, 0, 0]) == -1 and float(pos[-1, -1, 1]) == 1          # the samples include both ends
+    assert float(pos[0, 0, 0]) == -1 and float(pos[-1, -1, 1]) == 1  # the samples include both ends
     centres = oinr.encoding_grid(4, 6, n_freq=3, sampling="centres")
     assert torch.allclose(centres[6 + 4], torch.sin(4 * math.pi * grid(4, 6).view(4, 6, 2)[..., 1]))
     with pytest.raises(ValueError, match="sampling must be one of"):
@@ -42,7 +42,7 @@ def test_degenerate_channels_counts_constant_and_aliased_channels():
     assert oinr.clean_size(64) == 62 and oinr.clean_size(60) == 60
 
 
-@pytest.mark.parametrize("scale", [0.15, 0.08])   # notebook 07's default and fast tiers
+@pytest.mark.parametrize("scale", [0.15, 0.08])  # notebook 07's default and fast tiers
 def test_notebook_sizes_have_no_constant_or_duplicated_channels(scale):
     """Every image size of notebook 07's comparison (and its validation image) gives 40 distinct channels."""
     from inrutils.data import load_image
@@ -51,11 +51,15 @@ def test_notebook_sizes_have_no_constant_or_duplicated_channels(scale):
     for name in ("coffee", "rocket", "astronaut", "chelsea"):
         h, w = load_image(name).shape[1:]
         sizes |= {oinr.clean_size(round(h * scale)), oinr.clean_size(round(w * scale))}
-    sizes |= {48, 60, 90}            # section 8's 48x48 camera (up to 10 frequencies), the validation image's 60x90
+    sizes |= {
+        48,
+        60,
+        90,
+    }  # section 8's 48x48 camera (up to 10 frequencies), the validation image's 60x90
     for n in sizes:
         assert oinr.degenerate_channels(n, 10) == (0, 0), n
-    assert oinr.clean_size(60) == 60 and oinr.clean_size(90) == 90          # coffee 60x90 unchanged
-    for n in (60, 30):                   # section 7's sequence (8 frequencies), default and fast
+    assert oinr.clean_size(60) == 60 and oinr.clean_size(90) == 90  # coffee 60x90 unchanged
+    for n in (60, 30):  # section 7's sequence (8 frequencies), default and fast
         assert oinr.degenerate_channels(n, 8) == (0, 0)
 
 
@@ -63,16 +67,25 @@ def test_notebook_sizes_have_no_constant_or_duplicated_channels(scale):
 def test_encoding_derivative_matches_finite_differences(dim):
     h, n = 1e-5, 4
 
-    def enc_at(p):   # the encoding of arbitrary points, in encoding_grid's channel layout
+    def enc_at(p):  # the encoding of arbitrary points, in encoding_grid's channel layout
         f = (2.0 ** torch.arange(n, dtype=torch.float64)) * math.pi
-        return torch.cat([torch.stack([torch.sin(p[:, d : d + 1] * f), torch.cos(p[:, d : d + 1] * f)], -1)
-                          .reshape(len(p), -1) for d in range(2)], 1)
+        return torch.cat(
+            [
+                torch.stack(
+                    [torch.sin(p[:, d : d + 1] * f), torch.cos(p[:, d : d + 1] * f)], -1
+                ).reshape(len(p), -1)
+                for d in range(2)
+            ],
+            1,
+        )
 
     pts = lin_pos(8, 8, torch.float64).reshape(-1, 2)
     e = torch.zeros(2, dtype=torch.float64)
     e[dim] = h
     fd = (enc_at(pts + e) - enc_at(pts - e)) / (2 * h)
-    assert torch.allclose(enc_at(pts), oinr.encoding_grid(8, 8, n, dtype=torch.float64).reshape(4 * n, -1).T)
+    assert torch.allclose(
+        enc_at(pts), oinr.encoding_grid(8, 8, n, dtype=torch.float64).reshape(4 * n, -1).T
+    )
     analytic = oinr.encoding_grid(8, 8, n, derivative=dim, dtype=torch.float64).reshape(4 * n, -1).T
     assert torch.allclose(analytic, fd, rtol=1e-6, atol=1e-6)
 
@@ -85,7 +98,7 @@ def test_network_derivative_matches_finite_differences_of_the_operator():
     for dim in (0, 1):
         d = net.derivative(h, w, dim=dim)
 
-        def shifted(s):   # the encoding of the grid moved by s along dim, through the network
+        def shifted(s, dim=dim):  # the encoding of the grid moved by s along dim, through the net
             pos = lin_pos(h, w, torch.float64).clone()
             pos[..., dim] += s
             f = (2.0 ** torch.arange(4, dtype=torch.float64)) * math.pi
@@ -124,11 +137,15 @@ def test_oinr_fits_an_image_and_bad_input():
 def test_continuous_conv_is_one_operator_at_every_resolution():
     """The same continuous kernel discretised at 32, 64, 128 pixels: outputs on a smooth field converge."""
     torch.manual_seed(0)
-    conv = oinr.ContinuousConv2d(1, 2, base_size=(32, 32), support=3, sampling="centres")   # cells nest under pooling
-    assert conv.kernel(32, 32).shape == (2, 1, 3, 3)                 # on the reference grid: a plain 3x3 conv
+    conv = oinr.ContinuousConv2d(
+        1, 2, base_size=(32, 32), support=3, sampling="centres"
+    )  # cells nest under pooling
+    assert conv.kernel(32, 32).shape == (2, 1, 3, 3)  # on the reference grid: a plain 3x3 conv
     assert conv.kernel(96, 96).shape == (2, 1, 9, 9)
 
-    def at_coarse_centres(n):   # the output on an n-grid, averaged back to the 32-grid's cells (interior only)
+    def at_coarse_centres(
+        n,
+    ):  # the output on an n-grid, averaged back to the 32-grid's cells (interior only)
         g = grid(n, n).view(n, n, 2)
         f = (torch.sin(2 * g[..., 0] + 1) * torch.cos(3 * g[..., 1]))[None, None]
         with torch.no_grad():
@@ -137,14 +154,18 @@ def test_continuous_conv_is_one_operator_at_every_resolution():
     fine = at_coarse_centres(128)
     err32 = float((at_coarse_centres(32) - fine).abs().max())
     err64 = float((at_coarse_centres(64) - fine).abs().max())
-    assert err64 < err32 / 2                                          # refining the grid converges
-    assert err32 < 0.15 * float(fine.abs().max())                     # and the reference grid is already close
+    assert err64 < err32 / 2  # refining the grid converges
+    assert err32 < 0.15 * float(fine.abs().max())  # and the reference grid is already close
 
     torch.manual_seed(0)
-    conv = oinr.ContinuousConv2d(1, 2, base_size=(33, 33), support=3)   # linspace: 33, 65, 129 samples nest
+    conv = oinr.ContinuousConv2d(
+        1, 2, base_size=(33, 33), support=3
+    )  # linspace: 33, 65, 129 samples nest
     assert conv.kernel(33, 33).shape == (2, 1, 3, 3) and conv.kernel(65, 65).shape == (2, 1, 7, 7)
 
-    def at_coarse_samples(n):        # the output on linspace(-1, 1, n), at the 33-grid's samples (interior only)
+    def at_coarse_samples(
+        n,
+    ):  # the output on linspace(-1, 1, n), at the 33-grid's samples (interior only)
         g = lin_pos(n, n)
         f = (torch.sin(2 * g[..., 0] + 1) * torch.cos(3 * g[..., 1]))[None, None]
         with torch.no_grad():
@@ -160,7 +181,10 @@ def test_continuous_conv_is_one_operator_at_every_resolution():
 def test_offset_gamma_shifts_every_channel_and_bad_input():
     a = oinr.encoding_grid(4, 4, 2)
     assert torch.allclose(oinr.encoding_grid(4, 4, 2, offset=0.05), a + 0.05)
-    assert torch.equal(oinr.encoding_grid(4, 4, 2, derivative=1, offset=0.05), oinr.encoding_grid(4, 4, 2, derivative=1))
+    assert torch.equal(
+        oinr.encoding_grid(4, 4, 2, derivative=1, offset=0.05),
+        oinr.encoding_grid(4, 4, 2, derivative=1),
+    )
     with pytest.raises(ValueError, match="base_size"):
         oinr.OINR(continuous=True)
     with pytest.raises(ValueError, match="odd number"):
@@ -185,7 +209,7 @@ def test_kernel_size_one_is_a_pointwise_mlp():
     net = oinr.OINR(2, n_freq=3, widths=(8, 8), kernel_size=1)
     enc = oinr.encoding_grid(5, 7, 3)
     mlp = oinr.pointwise_mlp(net)
-    want = net(enc[None])[0]                                        # (2, 5, 7)
+    want = net(enc[None])[0]  # (2, 5, 7)
     got = mlp(enc.flatten(1).T).T.reshape(2, 5, 7)
     assert torch.allclose(got, want, atol=1e-6)
     with pytest.raises(ValueError, match="kernel_size=1"):
@@ -206,7 +230,9 @@ def test_fit_fields_multires_and_sequence():
     a = oinr.fit_fields(disc, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1)
     torch.manual_seed(0)
     disc2 = oinr.OINR(1, n_freq=3, widths=(8, 8))
-    assert oinr.fit_fields(disc2, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1) == a   # seeded
+    assert (
+        oinr.fit_fields(disc2, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1) == a
+    )  # seeded
     with pytest.raises(ValueError, match="continuous O-INR"):
         oinr.fit_fields(disc, [img, small])
     with pytest.raises(ValueError, match="one per target"):
@@ -218,7 +244,7 @@ def test_fit_fields_multires_and_sequence():
 def test_encoding_exercise_checks_accept_the_reference_and_catch_mistakes():
     from inrutils import exercises
 
-    def reference(h, w, n, dim=None):      # written out, as a learner would
+    def reference(h, w, n, dim=None):  # written out, as a learner would
         g = lin_pos(h, w)
         chans = []
         for d in range(2):
@@ -249,35 +275,61 @@ def test_encoding_exercise_checks_accept_the_reference_and_catch_mistakes():
         with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
             exercises.check_encoding(fn)
     with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
-        exercises.check_encoding_derivative(lambda h, w, n, d: oinr.encoding_grid(h, w, n, derivative=d))
+        exercises.check_encoding_derivative(
+            lambda h, w, n, d: oinr.encoding_grid(h, w, n, derivative=d)
+        )
     with pytest.raises(AssertionError, match="calls the library's `encoding_grid`"):
         exercises.check_encoding_derivative(
             lambda h, w, n, d: getattr(oinr, "encoding_" + "grid")(h, w, n, derivative=d)
         )
     with pytest.raises(AssertionError, match="linspace"):
-        exercises.check_encoding(lambda h, w, n: reference(h, w, n) * 0 + torch.stack(
-            [f(2.0**i * torch.pi * grid(h, w).view(h, w, 2)[..., d]) for d in range(2) for i in range(n)
-             for f in (torch.sin, torch.cos)]))
+        exercises.check_encoding(
+            lambda h, w, n: (
+                reference(h, w, n) * 0
+                + torch.stack(
+                    [
+                        f(2.0**i * torch.pi * grid(h, w).view(h, w, 2)[..., d])
+                        for d in range(2)
+                        for i in range(n)
+                        for f in (torch.sin, torch.cos)
+                    ]
+                )
+            )
+        )
 
     def linear_freqs(h, w, n):
         g = lin_pos(h, w)
-        return torch.cat([torch.stack([f(torch.pi * (i + 1) * g[..., d]) for i in range(n) for f in (torch.sin, torch.cos)])
-                          for d in range(2)])
+        return torch.cat(
+            [
+                torch.stack(
+                    [
+                        f(torch.pi * (i + 1) * g[..., d])
+                        for i in range(n)
+                        for f in (torch.sin, torch.cos)
+                    ]
+                )
+                for d in range(2)
+            ]
+        )
 
     with pytest.raises(AssertionError, match="geometrically"):
         exercises.check_encoding(linear_freqs)
     with pytest.raises(AssertionError, match="chain rule"):
+
         def no_factor(h, w, n, d):
             out = reference(h, w, n, d)
             f = (2.0 ** torch.arange(n) * torch.pi).repeat_interleave(2)
-            out[2 * n * d: 2 * n * (d + 1)] /= f[:, None, None]
+            out[2 * n * d : 2 * n * (d + 1)] /= f[:, None, None]
             return out
+
         exercises.check_encoding_derivative(no_factor)
     with pytest.raises(AssertionError, match="sign"):
+
         def wrong_sign(h, w, n, d):
             out = reference(h, w, n, d)
-            out[2 * n * d + 1: 2 * n * (d + 1): 2] *= -1
+            out[2 * n * d + 1 : 2 * n * (d + 1) : 2] *= -1
             return out
+
         exercises.check_encoding_derivative(wrong_sign)
 
 
@@ -288,7 +340,9 @@ def test_baseline_models_share_one_budget_and_settings():
         assert abs(count_params(m) - 2_700) <= 0.05 * 2_700, name
     assert models["WIRE"].config["w0"] == oinr.BASELINES["WIRE"]["represent"]["w0"]
     dn = oinr.baseline_models(3, 30, 48, 2_700, task="denoise", names=["WIRE"])
-    assert list(dn) == ["WIRE"] and dn["WIRE"].config["w0"] == 4.0 and dn["WIRE"].config["s0"] == 4.0
+    assert (
+        list(dn) == ["WIRE"] and dn["WIRE"].config["w0"] == 4.0 and dn["WIRE"].config["s0"] == 4.0
+    )
     assert models["MFN"].config["input_scale"] == 48.0
     assert models["O-INR"].net.config["sampling"] == "linspace"
     for name in oinr.MODEL_NAMES:
@@ -322,9 +376,13 @@ def test_fit_decay_schedule():
         torch.optim.Adam.step = orig
     assert np.allclose(seen, [1e-2 * 0.1 ** (t / 10) for t in range(10)])
     torch.manual_seed(0)
-    a = oinr.fit_decay(oinr.OnGrid(oinr.OINR(1, n_freq=3, widths=(4, 4)), 12, 12), img, 5, 1e-2, final_factor=1.0)
+    a = oinr.fit_decay(
+        oinr.OnGrid(oinr.OINR(1, n_freq=3, widths=(4, 4)), 12, 12), img, 5, 1e-2, final_factor=1.0
+    )
     torch.manual_seed(0)
-    b = fit_image(oinr.OnGrid(oinr.OINR(1, n_freq=3, widths=(4, 4)), 12, 12), img, 5, 1e-2, progress=False)
+    b = fit_image(
+        oinr.OnGrid(oinr.OINR(1, n_freq=3, widths=(4, 4)), 12, 12), img, 5, 1e-2, progress=False
+    )
     assert np.allclose(a.psnr, b.psnr)
     with pytest.raises(ValueError, match="final_factor"):
         oinr.fit_decay(net, img, 5, 1e-2, final_factor=0)

@@ -10,8 +10,15 @@ from inrutils.plot import plot_history, show_images
 def test_show_images_accepts_tensors_and_arrays_in_their_layouts():
     rgb_tensor = torch.rand(3, 8, 10)
     rgb_array = np.random.rand(8, 10, 3)
-    show_images({"tensor": rgb_tensor, "array": rgb_array, "gray": torch.rand(1, 8, 10), "gray2d": np.zeros((8, 10))},
-                ncols=3)
+    show_images(
+        {
+            "tensor": rgb_tensor,
+            "array": rgb_array,
+            "gray": torch.rand(1, 8, 10),
+            "gray2d": np.zeros((8, 10)),
+        },
+        ncols=3,
+    )
     fig = plt.gcf()
     shapes = [ax.images[0].get_array().shape for ax in fig.axes if ax.images]
     assert shapes == [(8, 10, 3), (8, 10, 3), (8, 10), (8, 10)]

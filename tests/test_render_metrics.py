@@ -48,13 +48,16 @@ def test_psnr_known_value_and_against_skimage():
     ref = peak_signal_noise_ratio(img.numpy(), noisy.numpy(), data_range=1.0)
     assert psnr(noisy, img) == pytest.approx(ref, rel=1e-6)
     assert psnr(img + 2.0, img, clip=True) == pytest.approx(
-        peak_signal_noise_ratio(img.numpy(), np.ones_like(img.numpy()), data_range=1.0), rel=1e-6)
+        peak_signal_noise_ratio(img.numpy(), np.ones_like(img.numpy()), data_range=1.0), rel=1e-6
+    )
 
 
 def test_ssim_against_skimage():
     img = load_image("camera", 48)
     noisy = (img + 0.1 * torch.randn_like(img)).clamp(0, 1)
-    ref = structural_similarity(img[0].numpy().astype(np.float64), noisy[0].numpy().astype(np.float64), data_range=1.0)
+    ref = structural_similarity(
+        img[0].numpy().astype(np.float64), noisy[0].numpy().astype(np.float64), data_range=1.0
+    )
     assert ssim(noisy, img) == pytest.approx(ref, rel=1e-6)
     assert ssim(img, img) == pytest.approx(1.0)
     rgb = load_image("astronaut", 32)

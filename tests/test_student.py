@@ -1,4 +1,5 @@
 """Student versions = the nbgrader release (one way to strip); their check cells fail, the full ones pass."""
+
 import ast
 import importlib.util
 import pathlib
@@ -51,7 +52,7 @@ def _check_calls(source):
         calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call)]
         names = [getattr(c.func, "attr", getattr(c.func, "id", "")) for c in calls]
         if any(n.startswith("check_") for n in names):
-            keep += lines[stmt.lineno - 1:stmt.end_lineno]
+            keep += lines[stmt.lineno - 1 : stmt.end_lineno]
     return "\n".join(keep)
 
 
@@ -63,7 +64,11 @@ def test_release_strips_every_solution_and_output(course, path):
     src = "\n".join(c.source for c in student.cells if c.cell_type == "code")
     assert "### BEGIN SOLUTION" not in src and "### BEGIN HIDDEN TESTS" not in src
     assert src.count("raise NotImplementedError()") == blocks
-    assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
+    assert all(
+        c.outputs == [] and c.execution_count is None
+        for c in student.cells
+        if c.cell_type == "code"
+    )
     assert "widgets" not in student.metadata
 
 
@@ -73,8 +78,13 @@ def test_make_student_copies_the_release_with_cells_editable(course, tmp_path):
         released, copy = _released(course, path), nbformat.read(tmp_path / path.name, as_version=4)
         assert [c.source for c in copy.cells] == [c.source for c in released.cells]
         assert any(c.metadata.get("editable") is False for c in released.cells)
-        assert not any(c.metadata.get("editable") is False or c.metadata.get("deletable") is False for c in copy.cells)
-        assert all("nbgrader" in c.metadata for c in copy.cells), "kept, so that the copy can be autograded"
+        assert not any(
+            c.metadata.get("editable") is False or c.metadata.get("deletable") is False
+            for c in copy.cells
+        )
+        assert all("nbgrader" in c.metadata for c in copy.cells), (
+            "kept, so that the copy can be autograded"
+        )
 
 
 def _exercise_notebook(nb, full):
@@ -84,12 +94,17 @@ def _exercise_notebook(nb, full):
     for k, i in enumerate(code):
         if "### BEGIN SOLUTION" in full.cells[i].source:
             check = full.cells[code[k + 1]].source
-            assert "exercises.check_" in check, f"the cell after a solution must call exercises.check_*:\n{check}"
+            assert "exercises.check_" in check, (
+                f"the cell after a solution must call exercises.check_*:\n{check}"
+            )
             keep += [i, code[k + 1]]
     mini = nbformat.v4.new_notebook()
     mini.cells = [nbformat.v4.new_code_cell(nb.cells[i].source) for i in keep[:1]]
     for i, j in zip(keep[1::2], keep[2::2]):
-        mini.cells += [nbformat.v4.new_code_cell(nb.cells[i].source), nbformat.v4.new_code_cell(_check_calls(nb.cells[j].source))]
+        mini.cells += [
+            nbformat.v4.new_code_cell(nb.cells[i].source),
+            nbformat.v4.new_code_cell(_check_calls(nb.cells[j].source)),
+        ]
     mini.metadata = full.metadata
     return mini, (len(keep) - 1) // 2
 
@@ -107,8 +122,12 @@ def test_checks_pass_on_full_and_fail_on_student_version(course, path):
     resources = {"metadata": {"path": str(path.parent)}}
     NotebookClient(full, timeout=300, kernel_name="python3", resources=resources).execute()
     for cell in full.cells[2::2]:
-        assert not _errors(cell) and "all checks passed" in "".join(o.get("text", "") for o in cell.outputs)
-    NotebookClient(student, timeout=300, kernel_name="python3", allow_errors=True, resources=resources).execute()
+        assert not _errors(cell) and "all checks passed" in "".join(
+            o.get("text", "") for o in cell.outputs
+        )
+    NotebookClient(
+        student, timeout=300, kernel_name="python3", allow_errors=True, resources=resources
+    ).execute()
     assert not _errors(student.cells[0]), "the setup cell must run in the student version"
     for cell in student.cells[2::2]:
         errs = _errors(cell)
