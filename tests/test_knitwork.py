@@ -60,6 +60,9 @@ def test_default_weights_are_the_official_scales():
     # the reconstruction and pixel losses sum the squared error over channels (official loss_function)
     pred, target = torch.zeros(2, 1, 3, 3, 3), torch.full((2, 1, 3, 3, 3), 0.1)
     assert math.isclose(float(K.recon_loss(pred, target, torch.ones(2, 1, 1, 3, 3))), 3 * 0.01, rel_tol=1e-5)
+    zero_pixels = lambda stacks: torch.zeros(stacks.shape[0], 3)                # a Reconstructor that outputs 0
+    pix = K.pixel_loss(zero_pixels, pred, torch.full((2, 3), 0.1), torch.ones(2, 1))
+    assert math.isclose(float(pix), 3 * 0.01, rel_tol=1e-5), float(pix)      # a channel mean would give 0.01
 
 
 def test_consistency_leaves_out_neighbours_outside_the_image():
@@ -83,11 +86,34 @@ def test_consistency_leaves_out_neighbours_outside_the_image():
         K.xpatch_loss(real[:10], 16, 16, (1, 4))
 
 
+def test_consistency_compares_every_scale_with_the_scale_0_centre_and_sums_over_scales():
+    real = K.extract_patches(load_image("camera", 16, gray=True), (1, 4), margin=2)   # 5x5 stacks, zero loss
+    p = 10 * 16 + 10                                                                  # pixel (10, 10)
+    # the scale-1 centre claims pixel p itself: compared with the scale-0 centre at p, over all 256 pixels.
+    # (Compared with the scale-1 centre instead, it would agree with itself and the 24 scale-1 elements of
+    # other pixels pointing at p would disagree: a different number.)
+    bad = real.clone()
+    bad[p, 1, 0, 2, 2] += 1.0
+    assert math.isclose(float(K.xpatch_loss(bad, 16, 16, (1, 4))), 1 / 256, rel_tol=1e-4)
+    # corner elements (0, 0): offset (-2, -2) at scale 0 has 14 x 14 valid pixels, (-8, -8) at scale 1 has 8 x 8;
+    # the loss is their sum (a mean over scales would halve it)
+    bad = real.clone()
+    bad[p, 0, 0, 0, 0] += 1.0
+    bad[p, 1, 0, 0, 0] += 1.0
+    assert math.isclose(float(K.xpatch_loss(bad, 16, 16, (1, 4))), 1 / 196 + 1 / 64, rel_tol=1e-4)
+
+
 def test_label_smoothing_is_one_sided():
     logits = torch.zeros(4)
     assert math.isclose(float(K.adversarial_loss(logits, True, 0.1)), math.log(2), rel_tol=1e-6)
     big = torch.full((4,), 10.0)
     assert float(K.adversarial_loss(big, True, 0.1)) > float(K.adversarial_loss(big, True, 0.0))
+    # real target 0.9: BCE(10, 0.9) = softplus(10) - 0.9 * 10
+    assert math.isclose(float(K.adversarial_loss(big, True, 0.1)), math.log1p(math.exp(10)) - 9, rel_tol=1e-5)
+    # fake targets stay 0 with smoothing (one-sided): a confident "fake" costs softplus(-10) either way
+    for logit in (-10.0, 0.0, 3.0):
+        z = torch.full((4,), logit)
+        assert math.isclose(float(K.adversarial_loss(z, False, 0.1)), math.log1p(math.exp(logit)), abs_tol=1e-5)
 
 
 def small():
@@ -103,15 +129,16 @@ def test_short_fit_is_seeded_and_fits_the_visible_pixels():
     outs = []
     for _ in range(2):
         m = small()
-        h = K.train(m, img * mask, mask, steps=150, lr=3e-3, alpha=1.0, reference=img, eval_every=50, seed=3)
+        h = K.train(m, img * mask, mask, steps=150, lr=1e-2, alpha=0.05, reference=img, eval_every=50, seed=0)
         outs.append(m.render(16, 16))
     assert torch.equal(outs[0], outs[1]) and len(h.psnr) == 3
     visible = psnr(outs[0], img, mask=mask[0] == 1)
-    assert visible > 20.0, visible                                        # measured: 21.8 dB
+    # measured (seed 0): 31.2 dB at the default gamma 1e-4, 30.3 at gamma 0; the old gamma 0.05 gave 26.6
+    assert visible > 30.0, visible
     m = small()
-    K.train(m, img * mask, mask, steps=150, lr=3e-3, alpha=1.0, gamma=0.0, seed=3)
+    K.train(m, img * mask, mask, steps=150, lr=1e-2, alpha=0.05, gamma=0.0, seed=0)
     no_gan = psnr(m.render(16, 16), img, mask=mask[0] == 1)
-    assert abs(visible - no_gan) < 1.0, (visible, no_gan)                 # the official gamma adds no colour cast
+    assert visible > no_gan - 0.5, (visible, no_gan)                      # the official gamma costs no fit
 
 
 def test_diverging_discriminator_stops_with_a_clear_message():
@@ -179,5 +206,12 @@ def test_blind_sr_learns_image_and_kernel_jointly():
                                   disc_hidden=(32, 16)), low, 2, steps=1, lr=3e-3, adv_batch=128, seed=1)
     err = lambda res: float((B.kernel_downscale(res.image, res.kernel, 2) - low)[:, 3:-3, 3:-3].abs().mean())
     assert err(r) < err(start), (err(r), err(start))                     # the image starts to explain g
+    torch.manual_seed(1)
+    k0 = B.DeepLinearKernel().kernel().detach()                           # train_sr's initial kernel (seed 1)
+    assert float(k0[6, 6]) > 0.99                                         # near a delta
+    l1 = lambda k: float((k - k_true / k_true.sum()).abs().sum())
+    # the kernel is learned: it spreads out towards the truth (measured: centre 1.00 -> 0.20, truth 0.11;
+    # L1 to the truth 1.78 -> 1.37)
+    assert float(r.kernel[6, 6]) < 0.5 and l1(r.kernel) < l1(k0) - 0.2, (float(r.kernel[6, 6]), l1(r.kernel), l1(k0))
     with pytest.raises(ValueError, match="too small"):
         B.train_sr(m2, low[:, :6, :6], 2, steps=1)
