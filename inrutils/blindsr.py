@@ -8,6 +8,7 @@ low-resolution one, plus ``|1 - sum(k)|`` to keep the kernel's mass at 1. Cross-
 and a patch discriminator that compares predicted high-resolution stacks with stacks cut from the
 low-resolution image (patches recur across scales) supply the prior. Images ``(C, H, W)`` in [0, 1].
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,8 @@ def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> to
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor!r}")
     r = kernel.shape[-1] // 2
-    padded = F.pad(img[None], (r, r, r, r), mode="reflect")[0][:, None]            # (C, 1, H + 2r, W + 2r)
-    out = F.conv2d(padded, kernel.flip(0, 1)[None, None].to(img))[:, 0]             # flip: a true convolution
+    padded = F.pad(img[None], (r, r, r, r), mode="reflect")[0][:, None]  # (C, 1, H + 2r, W + 2r)
+    out = F.conv2d(padded, kernel.flip(0, 1)[None, None].to(img))[:, 0]  # flip: a true convolution
     return out[:, factor // 2 :: factor, factor // 2 :: factor]
 
 
@@ -55,7 +56,9 @@ class DeepLinearKernel(nn.Module):
         if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0 for k in sizes):
             raise ValueError(f"kernel sizes must be odd positive integers, got {sizes}")
         chans = [1] + [width] * (len(sizes) - 1) + [1]
-        self.layers = nn.ModuleList(nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes))
+        self.layers = nn.ModuleList(
+            nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes)
+        )
         self.size = sum(sizes) - len(sizes) + 1
         with torch.no_grad():
             for layer in self.layers:
@@ -66,7 +69,9 @@ class DeepLinearKernel(nn.Module):
     def kernel(self, normalise: bool = True) -> torch.Tensor:
         """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do (computed by
         passing a centred delta through them); :func:`kernel_downscale` applies it as a convolution kernel."""
-        k = torch.zeros(1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device)
+        k = torch.zeros(
+            1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device
+        )
         k[..., self.size - 1, self.size - 1] = 1.0
         for layer in self.layers:
             k = layer(k)
@@ -85,10 +90,23 @@ class SRResult:
     history: KnitworkHistory = field(default_factory=KnitworkHistory)
 
 
-def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tensor | None = None, steps: int = 1000,
-             lr: float = 1e-3, kernel_lr: float = 1e-3, alpha: float = 1e-2, gamma: float = 1e-2, adv_batch: int = 1024,
-             central: bool = False, crop_margin: bool = True, reference: torch.Tensor | None = None, seed: int = 0,
-             eval_every: int = 100) -> SRResult:
+def train_sr(
+    model: Knitwork,
+    low: torch.Tensor,
+    factor: int,
+    kernel: torch.Tensor | None = None,
+    steps: int = 1000,
+    lr: float = 1e-3,
+    kernel_lr: float = 1e-3,
+    alpha: float = 1e-2,
+    gamma: float = 1e-2,
+    adv_batch: int = 1024,
+    central: bool = False,
+    crop_margin: bool = True,
+    reference: torch.Tensor | None = None,
+    seed: int = 0,
+    eval_every: int = 100,
+) -> SRResult:
     """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer grid.
 
     With ``kernel=None`` (blind, the paper's setting) a :class:`DeepLinearKernel` is learned jointly
@@ -121,12 +139,19 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
     dil, mg = model.dilations, model.margin
     inside = torch.zeros(1, h, w)
     r = mg * max(dil)
-    inside[:, r:h - r, r:w - r] = 1
+    inside[:, r : h - r, r : w - r] = 1
     real_pool = extract_patches(low.cpu(), dil, mg)[inside.flatten().bool()].to(dev)
     if gamma > 0 and len(real_pool) == 0:
-        raise ValueError(f"low is {h}x{w}: no patch stack at dilations {dil} fits inside it (or set gamma=0)")
+        raise ValueError(
+            f"low is {h}x{w}: no patch stack at dilations {dil} fits inside it (or set gamma=0)"
+        )
     coords = grid(H, W, device=dev)
-    params = [{"params": list(model.generator.parameters()) + list(model.reconstructor.parameters()), "lr": lr}]
+    params = [
+        {
+            "params": list(model.generator.parameters()) + list(model.reconstructor.parameters()),
+            "lr": lr,
+        }
+    ]
     if net is not None:
         params.append({"params": net.parameters(), "lr": kernel_lr})
     opt_g = torch.optim.Adam(params)
@@ -137,17 +162,27 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
         pred = model.generator(coords)
         img = model.reconstructor(pred).T.reshape(c, H, W)
         k = net.kernel(normalise=False) if net is not None else kernel.to(dev)
-        l_rec = (kernel_downscale(img, k, factor) - low)[:, m:h - m, m:w - m].pow(2).sum(0).mean()
+        l_rec = (
+            (kernel_downscale(img, k, factor) - low)[:, m : h - m, m : w - m].pow(2).sum(0).mean()
+        )
         if central:
             cen = pred[:, 0, :, mg, mg].T.reshape(c, H, W)
-            l_rec = l_rec + (kernel_downscale(cen, k, factor) - low)[:, m:h - m, m:w - m].pow(2).sum(0).mean()
+            l_rec = (
+                l_rec
+                + (kernel_downscale(cen, k, factor) - low)[:, m : h - m, m : w - m]
+                .pow(2)
+                .sum(0)
+                .mean()
+            )
         l_norm = (1 - k.sum()).abs() if net is not None else zero
         l_x = xpatch_loss(pred, H, W, dil) if alpha > 0 else zero
         fake = pred[torch.randint(H * W, (min(adv_batch, H * W),), generator=gen).to(dev)]
         l_adv = adversarial_loss(model.discriminator(fake), True) if gamma > 0 else zero
         total = l_rec + l_norm + alpha * l_x + gamma * l_adv
         if not torch.isfinite(total):
-            raise DivergedError(f"step {step}: the SR loss became {total.item()}; lower lr (now {lr}) or gamma")
+            raise DivergedError(
+                f"step {step}: the SR loss became {total.item()}; lower lr (now {lr}) or gamma"
+            )
         opt_g.zero_grad(set_to_none=True)
         total.backward()
         opt_g.step()
@@ -159,7 +194,9 @@ def train_sr(model: Knitwork, low: torch.Tensor, factor: int, kernel: torch.Tens
             hist.log(step, recon=l_rec, xpatch=l_x, adv=l_adv, disc=l_d)
             if reference is not None:
                 out = img.detach().clamp(0, 1).cpu()
-                hist.psnr.append(10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12)))
+                hist.psnr.append(
+                    10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12))
+                )
     with torch.no_grad():
         pred = model.generator(coords)
         image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()

@@ -22,10 +22,11 @@ the sorted multi-indices of :func:`partial_indices`, by order then lexicographic
 :func:`derivative_features` returns them as ``(N, P * C)`` with column ``p * C + c`` holding
 partial ``p`` of output channel ``c``.
 """
+
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
+from functools import cache
 from itertools import combinations_with_replacement
 
 import torch
@@ -36,7 +37,7 @@ from .models import Siren
 METHODS = ("auto", "autograd", "fast")
 
 
-@lru_cache(maxsize=None)
+@cache
 def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
     """All multi-indices up to ``order`` for ``in_dim`` inputs: ``()`` (the value), then order 1, 2, ... each sorted."""
     if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
@@ -52,8 +53,17 @@ def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
 def partial_names(in_dim: int, order: int, names: tuple[str, ...] | None = None) -> list[str]:
     """Readable names of :func:`partial_indices`: ``f, f_y, f_x, f_yy, ...`` for 2-D ``(y, x)`` inputs."""
     if names is None:
-        names = ("y", "x") if in_dim == 2 else ("t",) if in_dim == 1 else tuple(f"x{i}" for i in range(in_dim))
-    return ["f" if not a else "f_" + "".join(names[i] for i in a) for a in partial_indices(in_dim, order)]
+        names = (
+            ("y", "x")
+            if in_dim == 2
+            else ("t",)
+            if in_dim == 1
+            else tuple(f"x{i}" for i in range(in_dim))
+        )
+    return [
+        "f" if not a else "f_" + "".join(names[i] for i in a)
+        for a in partial_indices(in_dim, order)
+    ]
 
 
 def _set_partitions(items: list[int]):
@@ -68,8 +78,10 @@ def _set_partitions(items: list[int]):
         yield [[first]] + part
 
 
-@lru_cache(maxsize=None)
-def _faa_di_bruno(in_dim: int, order: int) -> tuple[tuple[int, int, tuple[tuple[int, ...], ...]], ...]:
+@cache
+def _faa_di_bruno(
+    in_dim: int, order: int
+) -> tuple[tuple[int, int, tuple[tuple[int, ...], ...]], ...]:
     """Faa di Bruno's terms with two or more blocks: ``(target, m, products)`` per partial and block count.
 
     ``products`` lists, for each set partition of the target multi-index into ``m >= 2``
@@ -84,7 +96,9 @@ def _faa_di_bruno(in_dim: int, order: int) -> tuple[tuple[int, int, tuple[tuple[
         by_m: dict[int, list[tuple[int, ...]]] = {}
         for part in _set_partitions(list(range(len(alpha)))):
             if len(part) >= 2:
-                by_m.setdefault(len(part), []).append(tuple(where[tuple(sorted(alpha[i] for i in b))] for b in part))
+                by_m.setdefault(len(part), []).append(
+                    tuple(where[tuple(sorted(alpha[i] for i in b))] for b in part)
+                )
         out += [(p, m, tuple(prods)) for m, prods in sorted(by_m.items())]
     return tuple(out)
 
@@ -101,8 +115,13 @@ def shift_index(in_dim: int, order: int, sub_order: int) -> torch.Tensor:
     if isinstance(sub_order, bool) or not isinstance(sub_order, int) or not 0 <= sub_order <= order:
         raise ValueError(f"sub_order must be an integer in [0, order={order}], got {sub_order!r}")
     where = {a: p for p, a in enumerate(partial_indices(in_dim, order))}
-    return torch.tensor([[where[tuple(sorted(a + b))] for a in partial_indices(in_dim, sub_order)]
-                         for b in partial_indices(in_dim, order - sub_order)], dtype=torch.long)
+    return torch.tensor(
+        [
+            [where[tuple(sorted(a + b))] for a in partial_indices(in_dim, sub_order)]
+            for b in partial_indices(in_dim, order - sub_order)
+        ],
+        dtype=torch.long,
+    )
 
 
 def compose_jet(z: torch.Tensor, sigma_derivs: list[torch.Tensor], in_dim: int) -> torch.Tensor:
@@ -120,7 +139,9 @@ def compose_jet(z: torch.Tensor, sigma_derivs: list[torch.Tensor], in_dim: int) 
     if len(partial_indices(in_dim, order)) != n_partials:
         raise ValueError(f"z has {n_partials} partials, which is no full jet for in_dim={in_dim}")
     if len(sigma_derivs) < order + 1:
-        raise ValueError(f"compose_jet needs sigma's derivatives of order 0..{order}, got {len(sigma_derivs)}")
+        raise ValueError(
+            f"compose_jet needs sigma's derivatives of order 0..{order}, got {len(sigma_derivs)}"
+        )
     out = [sigma_derivs[0]] + [sigma_derivs[1] * z[p] for p in range(1, n_partials)]
     for target, m, products in _faa_di_bruno(in_dim, order):
         acc = sum(torch.stack([z[q] for q in blocks]).prod(0) for blocks in products)
@@ -133,22 +154,30 @@ def compose_jet(z: torch.Tensor, sigma_derivs: list[torch.Tensor], in_dim: int) 
 DEFAULT_CHUNK = {"autograd": 4096, "fast": 1024}
 
 
-def _check(model: nn.Module, coords: torch.Tensor, order: int, method: str, chunk: int | None) -> tuple[str, int]:
+def _check(
+    model: nn.Module, coords: torch.Tensor, order: int, method: str, chunk: int | None
+) -> tuple[str, int]:
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or not coords.is_floating_point():
-        raise ValueError(f"coords must be a floating (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}")
+        raise ValueError(
+            f"coords must be a floating (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}"
+        )
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise ValueError(f"order must be an integer >= 0, got {order!r}")
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
-        raise ValueError(f"chunk must be None (a default per method) or a positive integer, got {chunk!r}")
+        raise ValueError(
+            f"chunk must be None (a default per method) or a positive integer, got {chunk!r}"
+        )
     if method not in METHODS:
         raise ValueError(f"method={method!r} is unknown; allowed: {', '.join(map(repr, METHODS))}")
     if method == "auto":  # first derivatives: one backward pass is as cheap as it gets
         method = "fast" if isinstance(model, Siren) and order >= 2 else "autograd"
     if method == "fast" and not isinstance(model, Siren):
-        raise ValueError(f"method='fast' needs an inrutils.models.Siren (closed form through sine layers), got "
-                         f"{type(model).__name__}; use method='autograd' or 'auto'")
+        raise ValueError(
+            f"method='fast' needs an inrutils.models.Siren (closed form through sine layers), got "
+            f"{type(model).__name__}; use method='autograd' or 'auto'"
+        )
     return method, DEFAULT_CHUNK[method] if chunk is None else chunk
 
 
@@ -167,16 +196,20 @@ def _placed(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
     in_dim = config.get("in_dim") if isinstance(config, dict) else getattr(model, "in_dim", None)
     if isinstance(in_dim, int) and not isinstance(in_dim, bool):
         if in_dim != d:
-            raise ValueError(f"coords have {d} columns but this {type(model).__name__} takes in_dim={in_dim} "
-                             f"coordinates: pass an (N, {in_dim}) tensor")
+            raise ValueError(
+                f"coords have {d} columns but this {type(model).__name__} takes in_dim={in_dim} "
+                f"coordinates: pass an (N, {in_dim}) tensor"
+            )
         return coords
     try:
         with torch.no_grad():
             model(coords[:1])
     except RuntimeError as err:
-        raise ValueError(f"coords of width D={d} do not fit this {type(model).__name__} (evaluating it on one point "
-                         f"failed: {str(err).splitlines()[0]}); pass (N, D) coordinates with the D the model was "
-                         "built for") from None
+        raise ValueError(
+            f"coords of width D={d} do not fit this {type(model).__name__} (evaluating it on one point "
+            f"failed: {str(err).splitlines()[0]}); pass (N, D) coordinates with the D the model was "
+            "built for"
+        ) from None
     return coords
 
 
@@ -192,13 +225,15 @@ def _fast_chunk(model: Siren, x: torch.Tensor, order: int) -> torch.Tensor:
         u[1 : 1 + d] = torch.eye(d, dtype=x.dtype, device=x.device)[:, None, :]
     for layer in model.net:
         w = layer.w0 * layer.linear.weight
-        z = (u.reshape(-1, u.shape[-1]) @ w.t()).view(n_partials, n, -1)  # all partials of the pre-activation
-        z[0] += layer.w0 * layer.linear.bias                              # the bias only shifts the value
+        z = (u.reshape(-1, u.shape[-1]) @ w.t()).view(
+            n_partials, n, -1
+        )  # all partials of the pre-activation
+        z[0] += layer.w0 * layer.linear.bias  # the bias only shifts the value
         sin, cos = torch.sin(z[0]), torch.cos(z[0])
         h = torch.empty_like(z)
         h[0] = sin
-        torch.mul(z[1:], cos, out=h[1:])                                   # one-block terms: sin'(z) * z_alpha
-        for target, m, products in terms:                                 # the rest: sin^(m)(z) * sum prod z_B
+        torch.mul(z[1:], cos, out=h[1:])  # one-block terms: sin'(z) * z_alpha
+        for target, m, products in terms:  # the rest: sin^(m)(z) * sum prod z_B
             acc = None
             for blocks in products:
                 prod = torch.mul(z[blocks[0]], z[blocks[1]])
@@ -229,7 +264,13 @@ def _autograd_chunk(model: nn.Module, x: torch.Tensor, order: int) -> torch.Tens
                 for j in range(c):
                     f = feats[parent][j]
                     if f.requires_grad:
-                        (g,) = torch.autograd.grad(f.sum(), x, create_graph=keep_graph, retain_graph=True, allow_unused=True)
+                        (g,) = torch.autograd.grad(
+                            f.sum(),
+                            x,
+                            create_graph=keep_graph,
+                            retain_graph=True,
+                            allow_unused=True,
+                        )
                         g = torch.zeros_like(x) if g is None else g
                     else:  # the lower partial no longer depends on x (e.g. a ReLU net's gradient)
                         g = torch.zeros_like(x)
@@ -242,7 +283,11 @@ def _autograd_chunk(model: nn.Module, x: torch.Tensor, order: int) -> torch.Tens
 
 
 def all_partials(
-    model: nn.Module, coords: torch.Tensor, order: int = 2, method: str = "auto", chunk: int | None = None
+    model: nn.Module,
+    coords: torch.Tensor,
+    order: int = 2,
+    method: str = "auto",
+    chunk: int | None = None,
 ) -> torch.Tensor:
     """All partial derivatives up to ``order`` at ``coords`` ``(N, D)``: a detached ``(P, N, C)`` tensor.
 
@@ -254,7 +299,9 @@ def all_partials(
     """
     method, chunk = _check(model, coords, order, method, chunk)
     coords = _placed(model, coords)
-    out = None  # filled chunk by chunk: no list of small pieces interleaved with the big temporaries
+    out = (
+        None  # filled chunk by chunk: no list of small pieces interleaved with the big temporaries
+    )
     for start in range(0, coords.shape[0], chunk):
         x = coords[start : start + chunk]
         if method == "fast":
@@ -277,7 +324,11 @@ def all_partials(
 
 
 def derivative_features(
-    model: nn.Module, coords: torch.Tensor, order: int = 2, method: str = "auto", chunk: int | None = None
+    model: nn.Module,
+    coords: torch.Tensor,
+    order: int = 2,
+    method: str = "auto",
+    chunk: int | None = None,
 ) -> torch.Tensor:
     """The value and all partials up to ``order`` as one ``(N, P * C)`` tensor (column ``p * C + c``).
 
@@ -289,13 +340,17 @@ def derivative_features(
     return parts.permute(1, 0, 2).reshape(n, p * c)
 
 
-def gradient(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+def gradient(
+    model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
     """``d Phi_c / d x_i`` at ``coords`` ``(N, D)``: a detached ``(N, C, D)`` tensor."""
     parts = all_partials(model, coords, 1, method, chunk)
     return parts[1:].permute(1, 2, 0)
 
 
-def hessian(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+def hessian(
+    model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
     """``d^2 Phi_c / d x_i d x_j`` at ``coords`` ``(N, D)``: a detached, symmetric ``(N, C, D, D)`` tensor."""
     d = coords.shape[-1] if isinstance(coords, torch.Tensor) else 0
     parts = all_partials(model, coords, 2, method, chunk)
@@ -308,21 +363,29 @@ def hessian(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk:
     return out
 
 
-def laplacian(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+def laplacian(
+    model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
     """``sum_i d^2 Phi_c / d x_i^2`` at ``coords`` ``(N, D)``: a detached ``(N, C)`` tensor (the Hessian's trace)."""
     return torch.diagonal(hessian(model, coords, method, chunk), dim1=-2, dim2=-1).sum(-1)
 
 
-def divergence(model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None) -> torch.Tensor:
+def divergence(
+    model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
+) -> torch.Tensor:
     """``sum_i d Phi_i / d x_i`` of a vector field with ``C == D`` outputs: a detached ``(N,)`` tensor."""
     g = gradient(model, coords, method, chunk)
     if g.shape[1] != g.shape[2]:
-        raise ValueError(f"divergence needs a vector field with as many outputs as inputs, got {g.shape[1]} outputs "
-                         f"for {g.shape[2]}-D coordinates")
+        raise ValueError(
+            f"divergence needs a vector field with as many outputs as inputs, got {g.shape[1]} outputs "
+            f"for {g.shape[2]}-D coordinates"
+        )
     return torch.diagonal(g, dim1=-2, dim2=-1).sum(-1)
 
 
-def finite_differences(model: nn.Module, coords: torch.Tensor, order: int = 2, h: float | None = None) -> torch.Tensor:
+def finite_differences(
+    model: nn.Module, coords: torch.Tensor, order: int = 2, h: float | None = None
+) -> torch.Tensor:
     """Central finite differences of all partials up to ``order`` (at most 3), ``(P, N, C)``: the reference for tests.
 
     Uses the tensor-product central stencil ``prod_i (f(x + h e_i) - f(x - h e_i)) / 2h``
@@ -351,12 +414,24 @@ def finite_differences(model: nn.Module, coords: torch.Tensor, order: int = 2, h
                         new_weights.append(w * sgn / (2 * step))
                 steps, weights = new_steps, new_weights
             for s, w in zip(steps, weights):
-                acc = acc + w * model(coords + torch.tensor(s, dtype=coords.dtype, device=coords.device))
+                acc = acc + w * model(
+                    coords + torch.tensor(s, dtype=coords.dtype, device=coords.device)
+                )
             out.append(acc)
     return torch.stack(out)
 
 
 __all__ = [
-    "METHODS", "all_partials", "derivative_features", "divergence", "finite_differences", "gradient", "hessian",
-    "laplacian", "partial_indices", "partial_names", "shift_index", "compose_jet",
+    "METHODS",
+    "all_partials",
+    "derivative_features",
+    "divergence",
+    "finite_differences",
+    "gradient",
+    "hessian",
+    "laplacian",
+    "partial_indices",
+    "partial_names",
+    "shift_index",
+    "compose_jet",
 ]

@@ -5,11 +5,12 @@ result with the library's reference implementation and either prints a one-line 
 message or raises ``AssertionError`` with a hint about what differs. In the student
 version of a notebook the solution raises ``NotImplementedError``, so the check fails.
 """
+
 from __future__ import annotations
 
 import functools
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -61,7 +62,11 @@ def _bound_values(fn: Callable) -> list[object]:
     """The objects that the names ``fn`` uses are bound to (its globals and its closure)."""
     glob = getattr(fn, "__globals__", {})
     values = [glob[n] for n in _names_used(fn) if n in glob]
-    values += [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if c.cell_contents is not None]
+    values += [
+        c.cell_contents
+        for c in (getattr(fn, "__closure__", None) or ())
+        if c.cell_contents is not None
+    ]
     return values
 
 
@@ -81,7 +86,12 @@ def _reject_library_call(
     inner = _unwrap(fn)
     bound = _bound_values(inner)
     for name, lib_fn in library.items():
-        if fn is lib_fn or inner is lib_fn or name in _names_used(inner) or any(v is lib_fn for v in bound):
+        if (
+            fn is lib_fn
+            or inner is lib_fn
+            or name in _names_used(inner)
+            or any(v is lib_fn for v in bound)
+        ):
             raise AssertionError(message.format(name, task))
     if probe is None:
         return
@@ -105,22 +115,28 @@ def _reject_library_call(
 
 def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
     """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1, 1)."""
-    _reject_library_call(
-        fn, {"grid": grid}, "build the grid from torch.arange / torch.meshgrid"
-    )
+    _reject_library_call(fn, {"grid": grid}, "build the grid from torch.arange / torch.meshgrid")
     for h, w in [(2, 2), (3, 5), (1, 4), (16, 9)]:
         got = _as_tensor("your grid", fn(h, w))
         want = grid(h, w)
         if tuple(got.shape) != tuple(want.shape):
-            raise AssertionError(f"grid({h}, {w}) should have shape {tuple(want.shape)}, got {tuple(got.shape)}")
+            raise AssertionError(
+                f"grid({h}, {w}) should have shape {tuple(want.shape)}, got {tuple(got.shape)}"
+            )
         got = got.double()
         if torch.allclose(got, want.double().flip(-1), atol=1e-6):
-            raise AssertionError(f"grid({h}, {w}): the columns are (x, y); the course uses (y, x), row first")
+            raise AssertionError(
+                f"grid({h}, {w}): the columns are (x, y); the course uses (y, x), row first"
+            )
         if got.abs().max() >= 1:
-            raise AssertionError(f"grid({h}, {w}) reaches +-1: use pixel centres -1 + (2i + 1)/n, not the edges")
+            raise AssertionError(
+                f"grid({h}, {w}) reaches +-1: use pixel centres -1 + (2i + 1)/n, not the edges"
+            )
         if not torch.allclose(got, want.double(), atol=1e-6):
             i = int((got - want.double()).abs().sum(1).argmax())
-            raise AssertionError(f"grid({h}, {w}) row {i} is {got[i].tolist()}, expected {want[i].tolist()}")
+            raise AssertionError(
+                f"grid({h}, {w}) row {i} is {got[i].tolist()}, expected {want[i].tolist()}"
+            )
     _passed("pixel-centre grid")
 
 
@@ -131,12 +147,20 @@ def check_siren_init_bound(fn: Callable[[int, float, bool], float]) -> None:
         {"siren_init_bound": siren_init_bound, "Siren": Siren, "SineLayer": SineLayer},
         "derive the bound from the variance argument",
     )
-    for fan_in, w0, first in [(2, 30.0, True), (256, 30.0, False), (64, 10.0, False), (3, 1.0, True), (512, 1.0, False)]:
+    for fan_in, w0, first in [
+        (2, 30.0, True),
+        (256, 30.0, False),
+        (64, 10.0, False),
+        (3, 1.0, True),
+        (512, 1.0, False),
+    ]:
         got = float(fn(fan_in, w0, first))
         want = siren_init_bound(fan_in, w0, first)
         if abs(got - want) > 1e-9 * max(1.0, abs(want)):
             layer = "first layer" if first else "hidden layer"
-            raise AssertionError(f"bound for fan_in={fan_in}, w0={w0}, {layer} should be {want:.6g}, got {got:.6g}")
+            raise AssertionError(
+                f"bound for fan_in={fan_in}, w0={w0}, {layer} should be {want:.6g}, got {got:.6g}"
+            )
     _passed("SIREN initialisation bound")
 
 
@@ -154,13 +178,17 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         got = _as_tensor("your feature map", fn(x, B))
         want = fourier_features(x, B)
         if tuple(got.shape) != tuple(want.shape):
-            raise AssertionError(f"for x {tuple(x.shape)} and B {tuple(B.shape)} the output should be {tuple(want.shape)}, got {tuple(got.shape)}")
+            raise AssertionError(
+                f"for x {tuple(x.shape)} and B {tuple(B.shape)} the output should be {tuple(want.shape)}, got {tuple(got.shape)}"
+            )
         if torch.allclose(got, want.roll(m, dims=-1), atol=1e-5):
             raise AssertionError("the sines come first: the course's convention is [cos, sin]")
         if torch.allclose(got, fourier_features(x / (2 * torch.pi), B), atol=1e-5):
             raise AssertionError("the 2 pi factor is missing: use cos(2 pi x B^T)")
         if not torch.allclose(got, want, atol=1e-5):
-            raise AssertionError(f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}")
+            raise AssertionError(
+                f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}"
+            )
     _passed("Fourier feature map")
 
 
@@ -183,13 +211,24 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
         r2 = (d.double() ** 2).sum(1)
         want = torch.exp(-2 * torch.pi**2 * sigma_ff**2 * r2)
         if got.numel() != d.shape[0]:
-            raise AssertionError(f"for d of shape {tuple(d.shape)} return one value per row ({d.shape[0]}), got {got.numel()}")
+            raise AssertionError(
+                f"for d of shape {tuple(d.shape)} return one value per row ({d.shape[0]}), got {got.numel()}"
+            )
         if abs(float(got[0]) - 1) > 0.02:
-            raise AssertionError(f"k(0) should be 1 (a feature vector agrees with itself), got {float(got[0]):.4g}")
-        if torch.allclose(got, torch.exp(-2 * torch.pi**2 * sigma_ff * r2), atol=0.02) and sigma_ff != 1:
-            raise AssertionError("the frequencies have standard deviation sigma_ff, so their variance is sigma_ff squared")
+            raise AssertionError(
+                f"k(0) should be 1 (a feature vector agrees with itself), got {float(got[0]):.4g}"
+            )
+        if (
+            torch.allclose(got, torch.exp(-2 * torch.pi**2 * sigma_ff * r2), atol=0.02)
+            and sigma_ff != 1
+        ):
+            raise AssertionError(
+                "the frequencies have standard deviation sigma_ff, so their variance is sigma_ff squared"
+            )
         if torch.allclose(got, torch.exp(-0.5 * sigma_ff**2 * r2), atol=0.02):
-            raise AssertionError("the 2 pi inside cos(2 pi B d) is missing: the exponent is -2 pi^2 sigma_ff^2 |d|^2")
+            raise AssertionError(
+                "the 2 pi inside cos(2 pi B d) is missing: the exponent is -2 pi^2 sigma_ff^2 |d|^2"
+            )
         if not torch.allclose(got, want, atol=0.02):
             i = int((got - want).abs().argmax())
             raise AssertionError(
@@ -202,19 +241,24 @@ def _pareto_reference(points: dict) -> list:
     """Names in ``points`` (name -> (seconds, psnr)) that no other point dominates, sorted."""
     front = []
     for name, (t, p) in points.items():
-        if not any(o != name and t2 <= t and p2 >= p and (t2 < t or p2 > p) for o, (t2, p2) in points.items()):
+        if not any(
+            o != name and t2 <= t and p2 >= p and (t2 < t or p2 > p)
+            for o, (t2, p2) in points.items()
+        ):
             front.append(name)
     return sorted(front)
 
 
 def check_pareto_front(fn: Callable[[dict], list]) -> None:
     """``fn(points)``: the sorted names of the points (name -> (seconds, psnr)) that no other point dominates."""
-    _reject_library_call(fn, {"_pareto_reference": _pareto_reference}, "find the non-dominated methods")
+    _reject_library_call(
+        fn, {"_pareto_reference": _pareto_reference}, "find the non-dominated methods"
+    )
     gen = torch.Generator().manual_seed(3)
     cases = [
         {"a": (1.0, 20.0), "b": (2.0, 25.0), "c": (3.0, 24.0)},  # c is slower and worse than b
-        {"a": (1.0, 20.0), "b": (1.0, 22.0)},                      # a tie in time: b is better
-        {"a": (1.0, 20.0), "b": (1.0, 20.0)},                      # identical points dominate neither
+        {"a": (1.0, 20.0), "b": (1.0, 22.0)},  # a tie in time: b is better
+        {"a": (1.0, 20.0), "b": (1.0, 20.0)},  # identical points dominate neither
     ]
     for _ in range(5):
         ts = torch.rand(7, generator=gen) * 10
@@ -231,16 +275,24 @@ def check_pareto_front(fn: Callable[[dict], list]) -> None:
         worse = sorted(set(got) - set(want))
         if worse:
             n = worse[0]
-            by = [o for o, (t2, p2) in pts.items() if o != n and t2 <= pts[n][0] and p2 >= pts[n][1]]
-            raise AssertionError(f"{n} {pts[n]} is dominated by {by[0]} {pts[by[0]]} (at least as fast and as good)"
-                                 " but is in your front")
+            by = [
+                o for o, (t2, p2) in pts.items() if o != n and t2 <= pts[n][0] and p2 >= pts[n][1]
+            ]
+            raise AssertionError(
+                f"{n} {pts[n]} is dominated by {by[0]} {pts[by[0]]} (at least as fast and as good)"
+                " but is in your front"
+            )
         n = sorted(set(want) - set(got))[0]
-        raise AssertionError(f"{n} {pts[n]} is not dominated by any other point (equal points do not dominate each "
-                             "other) but is missing from your front")
+        raise AssertionError(
+            f"{n} {pts[n]} is not dominated by any other point (equal points do not dominate each "
+            "other) but is missing from your front"
+        )
     _passed("Pareto front")
 
 
-def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+def check_masked_mse(
+    fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+) -> None:
     """``fn(pred, target, mask)`` must return the MSE over observed entries (mask ``(1, H, W)``, 1 = observed)."""
     _reject_library_call(
         fn,
@@ -258,17 +310,27 @@ def check_masked_mse(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], to
         if got.numel() != 1:
             raise AssertionError(f"the loss must be a scalar, got shape {tuple(got.shape)}")
         if torch.allclose(got, torch.mean((pred - target) ** 2), atol=1e-6):
-            raise AssertionError("this is the plain MSE over all pixels: multiply the error by the mask")
+            raise AssertionError(
+                "this is the plain MSE over all pixels: multiply the error by the mask"
+            )
         if torch.allclose(got, torch.mean(mask * (pred - target) ** 2), atol=1e-6):
-            raise AssertionError("divide by the number of observed values (mask.sum() * channels), not by all pixels")
+            raise AssertionError(
+                "divide by the number of observed values (mask.sum() * channels), not by all pixels"
+            )
         if not torch.allclose(got, want, atol=1e-6):
-            raise AssertionError(f"for a {c}x{h}x{w} image the loss should be {want.item():.6f}, got {got.item():.6f}")
+            raise AssertionError(
+                f"for a {c}x{h}x{w} image the loss should be {want.item():.6f}, got {got.item():.6f}"
+            )
         if not got.requires_grad:
-            raise AssertionError("the loss must stay differentiable (no .item(), .numpy() or torch.no_grad())")
+            raise AssertionError(
+                "the loss must stay differentiable (no .item(), .numpy() or torch.no_grad())"
+            )
         # the hidden pixels must not matter
         changed = target + (1 - mask) * 5.0
         if not torch.allclose(fn(pred, changed, mask), want, atol=1e-6):
-            raise AssertionError("changing hidden pixels of the target changed the loss: only observed pixels may count")
+            raise AssertionError(
+                "changing hidden pixels of the target changed the loss: only observed pixels may count"
+            )
     _passed("masked data term")
 
 
@@ -283,11 +345,17 @@ def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Non
         got = _as_tensor("your downsampling", fn(img, f))
         want = downsample(img.detach(), f, "box")
         if tuple(got.shape) != tuple(want.shape):
-            raise AssertionError(f"a {c}x{h}x{w} image downsampled by {f} should be {tuple(want.shape)}, got {tuple(got.shape)}")
+            raise AssertionError(
+                f"a {c}x{h}x{w} image downsampled by {f} should be {tuple(want.shape)}, got {tuple(got.shape)}"
+            )
         if f > 1 and torch.allclose(got, img.detach()[:, ::f, ::f], atol=1e-6):
-            raise AssertionError("this keeps every f-th pixel (decimation, which aliases): average each f x f block")
+            raise AssertionError(
+                "this keeps every f-th pixel (decimation, which aliases): average each f x f block"
+            )
         if not torch.allclose(got, want, atol=1e-6):
-            raise AssertionError(f"values differ from the block means by up to {(got - want).abs().max():.3g}")
+            raise AssertionError(
+                f"values differ from the block means by up to {(got - want).abs().max():.3g}"
+            )
         if not got.requires_grad:
             raise AssertionError("the operator must be differentiable: it sits inside the loss")
     _passed("box downsampling forward model")
@@ -308,7 +376,12 @@ def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
     )
     cases = [
         ([0.05, 0.02, 0.011, 0.0099, 0.008], 0.1, 1.0, 4),
-        ([0.05, 0.02, 0.015625, 0.009], 0.125, 1.0, 3),  # equal to the threshold (exact in binary) stops
+        (
+            [0.05, 0.02, 0.015625, 0.009],
+            0.125,
+            1.0,
+            3,
+        ),  # equal to the threshold (exact in binary) stops
         ([0.05, 0.03, 0.02], 0.1, 1.0, 3),  # never reached: the last step
         ([0.05, 0.03, 0.02, 0.01], 0.1, 2.0, 3),  # tau scales the threshold
         ([0.004, 0.003], 0.05, 1.0, 2),  # 0.003 > 0.05^2: compare with the variance, not sigma
@@ -318,14 +391,22 @@ def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
         if isinstance(got, bool) or not isinstance(got, int):
             raise AssertionError(f"return the step as an int, got {type(got).__name__}")
         if losses == [0.05, 0.02, 0.015625, 0.009] and got == 4:
-            raise AssertionError("a residual equal to tau * sigma^2 already meets the rule: compare with <=")
+            raise AssertionError(
+                "a residual equal to tau * sigma^2 already meets the rule: compare with <="
+            )
         if losses == [0.05, 0.03, 0.02, 0.01] and got == 4:
-            raise AssertionError("the threshold is tau * noise_sigma**2: tau multiplies the variance")
+            raise AssertionError(
+                "the threshold is tau * noise_sigma**2: tau multiplies the variance"
+            )
         if got == want - 1 and got < len(losses):
-            raise AssertionError("steps are counted from 1 (history.step starts at 1): add one to the index")
+            raise AssertionError(
+                "steps are counted from 1 (history.step starts at 1): add one to the index"
+            )
         if got != want:
-            raise AssertionError(f"losses {losses}, noise_sigma {sigma}, tau {tau}: the rule fires at step {want}, "
-                                 f"got {got} (threshold tau * sigma^2 = {tau * sigma ** 2:.4g})")
+            raise AssertionError(
+                f"losses {losses}, noise_sigma {sigma}, tau {tau}: the rule fires at step {want}, "
+                f"got {got} (threshold tau * sigma^2 = {tau * sigma**2:.4g})"
+            )
     _passed("discrepancy-principle stopping step")
 
 
@@ -336,7 +417,9 @@ def _reject_insp_library(fn: Callable, library: dict[str, object], task: str, pr
     ``fn(*probe)`` runs, any call of a class's ``forward`` (or of a listed function) is caught as well.
     """
     _reject_library_call(fn, library, task)
-    watched = {name: (obj.forward if isinstance(obj, type) else obj) for name, obj in library.items()}
+    watched = {
+        name: (obj.forward if isinstance(obj, type) else obj) for name, obj in library.items()
+    }
     _reject_library_call(fn, watched, task, probe=probe)
 
 
@@ -346,7 +429,10 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
 
     _reject_library_call(
         fn,
-        {name: getattr(derivatives, name) for name in ("laplacian", "hessian", "all_partials", "derivative_features")},
+        {
+            name: getattr(derivatives, name)
+            for name in ("laplacian", "hessian", "all_partials", "derivative_features")
+        },
         "work from the Hessian H you are given (the library computes the Laplacian from a model; the point is to "
         "see that it is the trace of H) and take its trace",
     )
@@ -357,18 +443,28 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
         try:
             got = _as_tensor("your Laplacian", fn(hess))
         except IndexError as err:
-            raise AssertionError(f"Hessians with D = {d} failed ({err}): the Laplacian sums all D diagonal entries, "
-                                 "whatever D is") from None
+            raise AssertionError(
+                f"Hessians with D = {d} failed ({err}): the Laplacian sums all D diagonal entries, "
+                "whatever D is"
+            ) from None
         want = torch.diagonal(hess, dim1=-2, dim2=-1).sum(-1)
         if tuple(got.shape) != (n, c):
-            raise AssertionError(f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got {tuple(got.shape)}")
+            raise AssertionError(
+                f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got {tuple(got.shape)}"
+            )
         if torch.allclose(got, hess.sum(dim=(-1, -2)), atol=1e-5) and d > 1:
-            raise AssertionError("this sums every entry (the mixed partials too): the Laplacian sums the diagonal only")
+            raise AssertionError(
+                "this sums every entry (the mixed partials too): the Laplacian sums the diagonal only"
+            )
         if d > 2 and torch.allclose(got, hess[..., 0, 0] + hess[..., 1, 1], atol=1e-5):
-            raise AssertionError(f"for D = {d} this adds only the first two diagonal entries: sum all D of them "
-                                 "(d^2/dx_i^2 for every coordinate), e.g. over torch.diagonal(H, dim1=-2, dim2=-1)")
+            raise AssertionError(
+                f"for D = {d} this adds only the first two diagonal entries: sum all D of them "
+                "(d^2/dx_i^2 for every coordinate), e.g. over torch.diagonal(H, dim1=-2, dim2=-1)"
+            )
         if not torch.allclose(got, want, atol=1e-5):
-            raise AssertionError(f"for D = {d} the values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}")
+            raise AssertionError(
+                f"for D = {d} the values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}"
+            )
     _passed("Laplacian = trace of the Hessian")
 
 
@@ -390,9 +486,13 @@ def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
         got = _as_tensor("your INSP-Conv", fn(feats, coef))
         want = (feats @ coef)[:, None]
         if got.numel() != n:
-            raise AssertionError(f"for {n} points the output should have shape ({n}, 1), got {tuple(got.shape)}")
+            raise AssertionError(
+                f"for {n} points the output should have shape ({n}, 1), got {tuple(got.shape)}"
+            )
         if not torch.allclose(got.reshape(n, 1), want, atol=1e-5):
-            raise AssertionError(f"values differ from sum_p coef[p] * feats[:, p] by up to {(got.reshape(n, 1) - want).abs().max():.3g}")
+            raise AssertionError(
+                f"values differ from sum_p coef[p] * feats[:, p] by up to {(got.reshape(n, 1) - want).abs().max():.3g}"
+            )
     _passed("INSP-Conv: a linear combination of the partials")
 
 
@@ -410,21 +510,30 @@ def check_permute_hidden(fn: Callable[[Siren, torch.Tensor], Siren]) -> None:
     if not isinstance(new, torch.nn.Module):
         raise AssertionError(f"permute_hidden should return a model, got {type(new).__name__}")
     if any(not torch.equal(a, b) for a, b in zip(before, model.parameters())):
-        raise AssertionError("the original model was modified: copy it first (copy.deepcopy) and permute the copy")
+        raise AssertionError(
+            "the original model was modified: copy it first (copy.deepcopy) and permute the copy"
+        )
     w_old = torch.cat([p.detach().flatten() for p in model.parameters()])
     w_new = torch.cat([p.detach().flatten() for p in new.parameters()])
     if torch.equal(w_old, w_new):
-        raise AssertionError("the weights did not change: permute the rows of net[0] (weight and bias)")
+        raise AssertionError(
+            "the weights did not change: permute the rows of net[0] (weight and bias)"
+        )
     with torch.no_grad():
         gap = float((new(x) - model(x)).abs().max())
     if gap > 1e-5:
         first = new.net[0].linear.weight.detach()
         if torch.equal(first, model.net[0].linear.weight.detach()[perm]) and not torch.equal(
-                new.net[1].linear.weight.detach(), model.net[1].linear.weight.detach()[:, perm]):
-            raise AssertionError("net[0]'s rows are permuted but net[1].linear.weight's columns are not: the next layer "
-                                 "must read the neurons in their new order")
-        raise AssertionError(f"the function changed (max difference {gap:.3g}): permute net[0]'s weight rows and bias "
-                             "entries, and net[1]'s weight columns, all with the same perm")
+            new.net[1].linear.weight.detach(), model.net[1].linear.weight.detach()[:, perm]
+        ):
+            raise AssertionError(
+                "net[0]'s rows are permuted but net[1].linear.weight's columns are not: the next layer "
+                "must read the neurons in their new order"
+            )
+        raise AssertionError(
+            f"the function changed (max difference {gap:.3g}): permute net[0]'s weight rows and bias "
+            "entries, and net[1]'s weight columns, all with the same perm"
+        )
     _passed("permuted SIREN: same function, different weights")
 
 
@@ -434,8 +543,12 @@ def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tupl
 
     _reject_insp_library(
         fn,
-        {"activation_derivatives": activation_derivatives, "compose_jet": derivatives.compose_jet,
-         "all_partials": derivatives.all_partials, "INSPConvNet": insp.INSPConvNet},
+        {
+            "activation_derivatives": activation_derivatives,
+            "compose_jet": derivatives.compose_jet,
+            "all_partials": derivatives.all_partials,
+            "INSPConvNet": insp.INSPConvNet,
+        },
         "write the chain rule (Faa di Bruno at order 2) from tanh and its two derivatives",
         probe=tuple(torch.linspace(-1, 1, 5, dtype=torch.float64) * k for k in (1, 2, 3)),
     )
@@ -449,12 +562,16 @@ def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tupl
     for name, g, w in zip(("h", "h_x", "h_xx"), got, want):
         g = _as_tensor(name, g).to(torch.float64)
         if name == "h_xx" and torch.allclose(g, d1 * uxx, atol=1e-6):
-            raise AssertionError("h_xx misses tanh''(u) * u_x**2: differentiate tanh'(u(x)) * u_x with the product rule")
+            raise AssertionError(
+                "h_xx misses tanh''(u) * u_x**2: differentiate tanh'(u(x)) * u_x with the product rule"
+            )
         if name == "h_xx" and torch.allclose(g, d2 * ux**2, atol=1e-6):
             raise AssertionError("h_xx misses tanh'(u) * u_xx, the second term of the product rule")
         if not torch.allclose(g, w, atol=1e-6):
-            raise AssertionError(f"{name} differs by up to {(g - w).abs().max():.3g}; tanh' = 1 - tanh^2, "
-                                 "tanh'' = -2 tanh (1 - tanh^2)")
+            raise AssertionError(
+                f"{name} differs by up to {(g - w).abs().max():.3g}; tanh' = 1 - tanh^2, "
+                "tanh'' = -2 tanh (1 - tanh^2)"
+            )
     _passed("the jet of tanh(u): Faa di Bruno at order 2")
 
 
@@ -474,7 +591,7 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     )
     gen = torch.Generator().manual_seed(8)
     for _ in range(5):
-        t = torch.rand(2, generator=gen) * 2                  # the query inside the square of the four codes
+        t = torch.rand(2, generator=gen) * 2  # the query inside the square of the four codes
         codes = torch.tensor([[0.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 2.0]])
         rel = t - codes
         got = _as_tensor("your weights", fn(rel)).reshape(-1)
@@ -483,12 +600,18 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         if got.numel() != 4:
             raise AssertionError(f"return one weight per code, shape (4,), got {tuple(got.shape)}")
         if torch.allclose(got, areas / areas.sum(), atol=1e-5):
-            raise AssertionError("each code is weighted by its *own* rectangle: the nearest code then gets the smallest "
-                                 "weight; use the diagonally opposite code's area (reverse the list of areas)")
+            raise AssertionError(
+                "each code is weighted by its *own* rectangle: the nearest code then gets the smallest "
+                "weight; use the diagonally opposite code's area (reverse the list of areas)"
+            )
         if not torch.allclose(got.sum(), torch.tensor(1.0), atol=1e-5):
-            raise AssertionError(f"the weights should sum to 1 (divide by the total area), got {float(got.sum()):.4f}")
+            raise AssertionError(
+                f"the weights should sum to 1 (divide by the total area), got {float(got.sum()):.4f}"
+            )
         if not torch.allclose(got, want, atol=1e-5):
-            raise AssertionError(f"weights differ from the opposite-area rule by up to {(got - want).abs().max():.3g}")
+            raise AssertionError(
+                f"weights differ from the opposite-area rule by up to {(got - want).abs().max():.3g}"
+            )
     _passed("local-ensemble weights: opposite areas, normalised")
 
 
@@ -496,14 +619,20 @@ def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
     """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1] frame, ``(y, x)``."""
     from . import liif
 
-    _reject_library_call(fn, {"cell_for": liif.cell_for}, "compute the cell from h and w", probe=(64, 48))
+    _reject_library_call(
+        fn, {"cell_for": liif.cell_for}, "compute the cell from h and w", probe=(64, 48)
+    )
     for h, w in [(64, 64), (120, 90), (7, 300)]:
         got = _as_tensor("your cell", fn(h, w)).reshape(-1).double()
         want = torch.tensor([2.0 / h, 2.0 / w], dtype=torch.float64)
         if got.numel() != 2:
-            raise AssertionError(f"return the two sides (height, width) of one cell, got shape {tuple(got.shape)}")
+            raise AssertionError(
+                f"return the two sides (height, width) of one cell, got shape {tuple(got.shape)}"
+            )
         if torch.allclose(got, want / 2, rtol=1e-5):
-            raise AssertionError("that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 / h")
+            raise AssertionError(
+                "that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 / h"
+            )
         if torch.allclose(got, want.flip(0), rtol=1e-5) and h != w:
             raise AssertionError("the order is (height, width), i.e. (y, x) like the coordinates")
         if not torch.allclose(got, want, rtol=1e-5):
@@ -520,29 +649,39 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
     """
     from .knitwork import extract_patches
 
-    _reject_library_call(fn, {"xpatch_loss": xpatch_loss}, "compare each patch element with its neighbour's centre")
+    _reject_library_call(
+        fn, {"xpatch_loss": xpatch_loss}, "compare each patch element with its neighbour's centre"
+    )
     gen = torch.Generator().manual_seed(9)
     for c, h, w in [(1, 5, 6), (3, 4, 4)]:
         real = extract_patches(torch.rand(c, h, w, generator=gen))[:, 0]
         got = _as_tensor("your loss", fn(real, h, w))
         own_centre = float((real - real[:, :, 1:2, 1:2]).pow(2).mean())
         if got.numel() == 1 and abs(float(got) - own_centre) < 1e-9:
-            raise AssertionError("this compares each patch with its own centre; compare element (i, j) with the centre "
-                                 "predicted at the neighbouring pixel (y + i - 1, x + j - 1)")
+            raise AssertionError(
+                "this compares each patch with its own centre; compare element (i, j) with the centre "
+                "predicted at the neighbouring pixel (y + i - 1, x + j - 1)"
+            )
         if got.numel() != 1 or float(got) > 1e-10:
-            raise AssertionError(f"patches cut from a real image must give a loss of 0, got {got.flatten()[:3].tolist()}")
+            raise AssertionError(
+                f"patches cut from a real image must give a loss of 0, got {got.flatten()[:3].tolist()}"
+            )
         fake = real + 0.1 * torch.randn(real.shape, generator=gen)
         outside = fake.clone()
         ys, xs = torch.arange(h).repeat_interleave(w), torch.arange(w).repeat(h)
-        outside[ys == 0, :, 0, :] += 5.0                   # claims about the row above the image
-        outside[xs == w - 1, :, :, 2] += 5.0               # and the column right of it
+        outside[ys == 0, :, 0, :] += 5.0  # claims about the row above the image
+        outside[xs == w - 1, :, :, 2] += 5.0  # and the column right of it
         got, want = float(fn(outside, h, w)), float(xpatch_loss(outside[:, None], h, w))
         if got > 2 * want:
-            raise AssertionError("neighbours outside the image were compared too (clamped or padded): leave out the "
-                                 "pairs whose neighbour (y + i - 1, x + j - 1) lies outside the image")
+            raise AssertionError(
+                "neighbours outside the image were compared too (clamped or padded): leave out the "
+                "pairs whose neighbour (y + i - 1, x + j - 1) lies outside the image"
+            )
         if abs(got - want) > 1e-6 * max(1.0, want):
-            raise AssertionError(f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour indexing "
-                                 "(row-major pixels) and that you sum over the nine elements the mean over valid pixels")
+            raise AssertionError(
+                f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour indexing "
+                "(row-major pixels) and that you sum over the nine elements the mean over valid pixels"
+            )
     _passed("cross-patch consistency")
 
 
@@ -553,12 +692,27 @@ def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) 
         for sm in (0.0, 0.1, 0.3):
             got = float(_as_tensor("your loss", fn(logits, real, sm)))
             want = float(adversarial_loss(logits, real, sm))
-            if not real and abs(got - float(torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits, torch.full_like(logits, sm)))) < 1e-6 and sm > 0:
-                raise AssertionError("fake labels were smoothed too (two-sided): one-sided smoothing only lowers the "
-                                     "real target to 1 - smoothing and keeps fake targets at 0")
+            if (
+                not real
+                and abs(
+                    got
+                    - float(
+                        torch.nn.functional.binary_cross_entropy_with_logits(
+                            logits, torch.full_like(logits, sm)
+                        )
+                    )
+                )
+                < 1e-6
+                and sm > 0
+            ):
+                raise AssertionError(
+                    "fake labels were smoothed too (two-sided): one-sided smoothing only lowers the "
+                    "real target to 1 - smoothing and keeps fake targets at 0"
+                )
             if abs(got - want) > 1e-6:
-                raise AssertionError(f"real={real}, smoothing={sm}: got {got:.5f}, expected {want:.5f}")
+                raise AssertionError(
+                    f"real={real}, smoothing={sm}: got {got:.5f}, expected {want:.5f}"
+                )
     _passed("one-sided label smoothing")
 
 
@@ -576,10 +730,14 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
         got = _as_tensor("your encoding", fn(h, w, n)).double()
         want = encoding_grid(h, w, n, dtype=torch.float64)
         if tuple(got.shape) != tuple(want.shape):
-            raise AssertionError(f"encoding({h}, {w}, {n}) should have shape {tuple(want.shape)} (4 * n_freq channels, "
-                                 f"then the grid), got {tuple(got.shape)}")
-        if torch.allclose(got[: 2 * n], want[2 * n:], atol=1e-5) and h != w:
-            raise AssertionError("the y channels come first, then the x channels (the course's (y, x) order)")
+            raise AssertionError(
+                f"encoding({h}, {w}, {n}) should have shape {tuple(want.shape)} (4 * n_freq channels, "
+                f"then the grid), got {tuple(got.shape)}"
+            )
+        if torch.allclose(got[: 2 * n], want[2 * n :], atol=1e-5) and h != w:
+            raise AssertionError(
+                "the y channels come first, then the x channels (the course's (y, x) order)"
+            )
         lin = want.clone()
         ys, xs = (encoding_coords(k, dtype=torch.float64) for k in (h, w))
         g = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)
@@ -588,12 +746,16 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
                 t = (i + 1) * torch.pi * g[..., d]
                 lin[2 * n * d + 2 * i], lin[2 * n * d + 2 * i + 1] = torch.sin(t), torch.cos(t)
         if n > 2 and torch.allclose(got, lin, atol=1e-5):
-            raise AssertionError("the frequencies grow geometrically, 2^i * pi (i = 0..n_freq-1), not linearly")
+            raise AssertionError(
+                "the frequencies grow geometrically, 2^i * pi (i = 0..n_freq-1), not linearly"
+            )
         if not torch.allclose(got, want, atol=1e-5):
             c = int((got - want).abs().flatten(1).amax(1).argmax())
-            raise AssertionError(f"channel {c} differs (expected order per dimension: sin(2^0 pi t), cos(2^0 pi t), "
-                                 f"sin(2^1 pi t), ...; t = linspace(-1, 1, n) along each axis); max error "
-                                 f"{float((got - want)[c].abs().max()):.3g}")
+            raise AssertionError(
+                f"channel {c} differs (expected order per dimension: sin(2^0 pi t), cos(2^0 pi t), "
+                f"sin(2^1 pi t), ...; t = linspace(-1, 1, n) along each axis); max error "
+                f"{float((got - want)[c].abs().max()):.3g}"
+            )
     _passed("O-INR encoding field")
 
 
@@ -614,15 +776,23 @@ def check_encoding_derivative(fn: Callable[[int, int, int, int], torch.Tensor]) 
             raise AssertionError(f"shape should be {tuple(want.shape)}, got {tuple(got.shape)}")
         other = slice(2 * n * (1 - dim), 2 * n * (2 - dim))
         if got[other].abs().max() > 1e-9:
-            raise AssertionError("the channels of the other dimension do not depend on this coordinate: their "
-                                 "derivative is 0")
+            raise AssertionError(
+                "the channels of the other dimension do not depend on this coordinate: their "
+                "derivative is 0"
+            )
         freqs = (2.0 ** torch.arange(n, dtype=torch.float64) * torch.pi).repeat_interleave(2)
         mine = slice(2 * n * dim, 2 * n * (dim + 1))
         if torch.allclose(got[mine] * freqs[:, None, None], want[mine], atol=1e-5):
-            raise AssertionError("the chain rule's factor is missing: d/dt sin(2^i pi t) = 2^i pi cos(2^i pi t)")
+            raise AssertionError(
+                "the chain rule's factor is missing: d/dt sin(2^i pi t) = 2^i pi cos(2^i pi t)"
+            )
         if torch.allclose(got[mine][1::2], -want[mine][1::2], atol=1e-5):
-            raise AssertionError("check the sign of the cosine channels: d/dt cos(a t) = -a sin(a t)")
+            raise AssertionError(
+                "check the sign of the cosine channels: d/dt cos(a t) = -a sin(a t)"
+            )
         if not torch.allclose(got, want, atol=1e-5):
-            raise AssertionError(f"max error {float((got - want).abs().max()):.3g}; differentiate each channel of "
-                                 "encoding_grid with respect to the coordinate of dimension dim")
+            raise AssertionError(
+                f"max error {float((got - want).abs().max()):.3g}; differentiate each channel of "
+                "encoding_grid with respect to the coordinate of dimension dim"
+            )
     _passed("derivative of the encoding")

@@ -11,14 +11,15 @@ INSP-Conv (Eq. 5), ``Psi = sum_alpha a_alpha d^alpha Phi``.
 While ``Pi`` is trained over *frozen* INRs, their derivative features need no graph:
 :func:`features` computes them once, chunked, and the training loop reuses the cache.
 """
+
 from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -28,12 +29,21 @@ from tqdm.auto import tqdm
 
 from .coords import grid, samples_to_image
 from .data import DATA_DIR, load_tagged
-from .derivatives import all_partials, compose_jet, derivative_features, partial_indices, partial_names, shift_index
+from .derivatives import (
+    all_partials,
+    compose_jet,
+    derivative_features,
+    partial_indices,
+    partial_names,
+    shift_index,
+)
 from .fit import fit
-from .models import Siren, count_params
+from .models import Siren
 
 
-def features(inr: nn.Module, h: int, w: int | None = None, order: int = 2, method: str = "auto") -> torch.Tensor:
+def features(
+    inr: nn.Module, h: int, w: int | None = None, order: int = 2, method: str = "auto"
+) -> torch.Tensor:
     """Derivative features of a frozen 2-D INR on an ``h x w`` pixel-centre grid: ``(h * w, P * C)``, detached.
 
     Columns as in :func:`inrutils.derivatives.derivative_features` (``p * C + c``).
@@ -49,7 +59,14 @@ class INSPConv(nn.Module):
     ``bias=False`` keeps it a pure linear operator on the signal (a convolution, Theorem 2).
     """
 
-    def __init__(self, channels: int = 1, out_channels: int = 1, order: int = 2, in_dim: int = 2, bias: bool = False):
+    def __init__(
+        self,
+        channels: int = 1,
+        out_channels: int = 1,
+        order: int = 2,
+        in_dim: int = 2,
+        bias: bool = False,
+    ):
         super().__init__()
         for arg, v in (("channels", channels), ("out_channels", out_channels), ("in_dim", in_dim)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -64,8 +81,10 @@ class INSPConv(nn.Module):
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         if feats.ndim != 2 or feats.shape[1] != self.n_features:
-            raise ValueError(f"INSPConv expects (N, {self.n_features}) derivative features (order {self.order}, "
-                             f"{self.channels} channel(s)), got {tuple(feats.shape)}")
+            raise ValueError(
+                f"INSPConv expects (N, {self.n_features}) derivative features (order {self.order}, "
+                f"{self.channels} channel(s)), got {tuple(feats.shape)}"
+            )
         return self.linear(feats)
 
     def coefficients(self) -> dict[str, torch.Tensor]:
@@ -83,8 +102,15 @@ class INSPNet(nn.Module):
     A residual path adds the input value ``Phi`` so that an untrained Pi is close to identity.
     """
 
-    def __init__(self, channels: int = 1, out_channels: int = 1, order: int = 2, hidden: int = 64, layers: int = 2,
-                 in_dim: int = 2):
+    def __init__(
+        self,
+        channels: int = 1,
+        out_channels: int = 1,
+        order: int = 2,
+        hidden: int = 64,
+        layers: int = 2,
+        in_dim: int = 2,
+    ):
         super().__init__()
         self.order, self.channels, self.in_dim = order, channels, in_dim
         self.n_features = len(partial_indices(in_dim, order)) * channels
@@ -107,8 +133,10 @@ class INSPNet(nn.Module):
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         if feats.ndim != 2 or feats.shape[1] != self.n_features:
-            raise ValueError(f"INSPNet expects (N, {self.n_features}) derivative features (order {self.order}, "
-                             f"{self.channels} channel(s)), got {tuple(feats.shape)}")
+            raise ValueError(
+                f"INSPNet expects (N, {self.n_features}) derivative features (order {self.order}, "
+                f"{self.channels} channel(s)), got {tuple(feats.shape)}"
+            )
         out = self.net(feats / self.scale)
         return out + feats[:, : self.channels] if self.residual else out
 
@@ -135,11 +163,15 @@ def train_operator(
     if isinstance(targets, torch.Tensor):
         targets = [targets]
     if len(feats) != len(targets) or not feats:
-        raise ValueError(f"feats and targets must be non-empty lists of equal length, got {len(feats)} and {len(targets)}")
+        raise ValueError(
+            f"feats and targets must be non-empty lists of equal length, got {len(feats)} and {len(targets)}"
+        )
     for k, (f, t) in enumerate(zip(feats, targets)):
         if f.ndim != 2 or t.ndim != 2 or f.shape[0] != t.shape[0]:
-            raise ValueError(f"INR {k}: feats (N, F) and targets (N, C) must have the same N, got {tuple(f.shape)}, "
-                             f"{tuple(t.shape)}")
+            raise ValueError(
+                f"INR {k}: feats (N, F) and targets (N, C) must have the same N, got {tuple(f.shape)}, "
+                f"{tuple(t.shape)}"
+            )
     x, y = torch.cat(list(feats)), torch.cat(list(targets))
     torch.manual_seed(seed)
     batch = None if batch_size is None or batch_size >= x.shape[0] else batch_size
@@ -147,7 +179,9 @@ def train_operator(
 
 
 @torch.no_grad()
-def apply(pi: nn.Module, inr: nn.Module, h: int, w: int | None = None, order: int | None = None) -> torch.Tensor:
+def apply(
+    pi: nn.Module, inr: nn.Module, h: int, w: int | None = None, order: int | None = None
+) -> torch.Tensor:
     """Render ``Psi = Pi(derivatives of inr)`` on an ``h x w`` grid (any resolution): a ``(C_out, h, w)`` CPU image."""
     w = h if w is None else w
     order = getattr(pi, "order", 2) if order is None else order
@@ -200,13 +234,26 @@ class INRSet:
         return out.transpose(1, 2).reshape(len(self), -1, h, w)
 
     def save(self, path: str | Path, dtype: torch.dtype = torch.float32) -> None:
-        torch.save({"format": INRSET_FORMAT, "config": self.config, "psnr": self.psnr, "meta": self.meta,
-                    "params": {k: v.to(dtype) for k, v in self.params.items()}}, path)
+        torch.save(
+            {
+                "format": INRSET_FORMAT,
+                "config": self.config,
+                "psnr": self.psnr,
+                "meta": self.meta,
+                "params": {k: v.to(dtype) for k, v in self.params.items()},
+            },
+            path,
+        )
 
     @classmethod
-    def load(cls, path: str | Path) -> "INRSet":
+    def load(cls, path: str | Path) -> INRSet:
         blob = load_tagged(path, INRSET_FORMAT, "INR dataset")
-        return cls({k: v.float() for k, v in blob["params"].items()}, blob["config"], blob["psnr"], blob["meta"])
+        return cls(
+            {k: v.float() for k, v in blob["params"].items()},
+            blob["config"],
+            blob["psnr"],
+            blob["meta"],
+        )
 
 
 def fit_many(
@@ -229,7 +276,9 @@ def fit_many(
     ``B`` separate full-batch fits with the same seeds.
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError(f"images must be a (B, C, H, W) tensor, got {getattr(images, 'shape', type(images).__name__)}")
+        raise ValueError(
+            f"images must be a (B, C, H, W) tensor, got {getattr(images, 'shape', type(images).__name__)}"
+        )
     b, c, h, w = images.shape
     config = {"in_dim": 2, "out_dim": c, **siren_config}
     nets = []
@@ -248,19 +297,31 @@ def fit_many(
         per_image = (evaluate(params) - target).pow(2).mean(dim=(1, 2))
         loss = per_image.sum()
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"fit_many: the loss became {loss.item()}; lower lr (now {lr})")
+            raise FloatingPointError(
+                f"fit_many: the loss became {loss.item()}; lower lr (now {lr})"
+            )
         loss.backward()
         opt.step()
     with torch.no_grad():
         mse = (evaluate(params) - target).pow(2).mean(dim=(1, 2))
-    return INRSet({k: v.detach() for k, v in params.items()}, config, -10 * torch.log10(mse.clamp_min(1e-12)))
+    return INRSet(
+        {k: v.detach() for k, v in params.items()}, config, -10 * torch.log10(mse.clamp_min(1e-12))
+    )
 
 
 #: How ``data/digits_inrs.pt`` is built (``scripts/make_digit_inrs.py``): one SIREN per scikit-learn digit.
 #: ``w0 = 5`` (not 30): with 64 pixels per image a low first-layer frequency keeps the function smooth
 #: between pixel centres, so its derivatives describe the stroke rather than interpolation wiggles.
-DIGITS_RECIPE = {"hidden": 16, "layers": 2, "w0": 5.0, "steps": 500, "lr": 1e-3, "seed": 0,
-                 "test_size": 0.4, "split_seed": 0}
+DIGITS_RECIPE = {
+    "hidden": 16,
+    "layers": 2,
+    "w0": 5.0,
+    "steps": 500,
+    "lr": 1e-3,
+    "seed": 0,
+    "test_size": 0.4,
+    "split_seed": 0,
+}
 DIGITS_PATH = DATA_DIR / "digits_inrs.pt"
 
 
@@ -269,7 +330,9 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    return torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.0, torch.tensor(d.target, dtype=torch.long)
+    return torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.0, torch.tensor(
+        d.target, dtype=torch.long
+    )
 
 
 def build_digit_inrs(steps: int | None = None, progress: bool = False) -> INRSet:
@@ -278,12 +341,29 @@ def build_digit_inrs(steps: int | None = None, progress: bool = False) -> INRSet
 
     images, labels = digits()
     r = DIGITS_RECIPE
-    inrs = fit_many(images, r["steps"] if steps is None else steps, r["lr"], seed=r["seed"], progress=progress,
-                    hidden=r["hidden"], layers=r["layers"], w0=r["w0"])
-    train, test = train_test_split(np.arange(len(labels)), test_size=r["test_size"], stratify=labels.numpy(),
-                                   random_state=r["split_seed"])
-    inrs.meta = {"labels": labels, "train": torch.tensor(np.sort(train)), "test": torch.tensor(np.sort(test)),
-                 "recipe": dict(r, steps=r["steps"] if steps is None else steps), "source": "sklearn.datasets.load_digits"}
+    inrs = fit_many(
+        images,
+        r["steps"] if steps is None else steps,
+        r["lr"],
+        seed=r["seed"],
+        progress=progress,
+        hidden=r["hidden"],
+        layers=r["layers"],
+        w0=r["w0"],
+    )
+    train, test = train_test_split(
+        np.arange(len(labels)),
+        test_size=r["test_size"],
+        stratify=labels.numpy(),
+        random_state=r["split_seed"],
+    )
+    inrs.meta = {
+        "labels": labels,
+        "train": torch.tensor(np.sort(train)),
+        "test": torch.tensor(np.sort(test)),
+        "recipe": dict(r, steps=r["steps"] if steps is None else steps),
+        "source": "sklearn.datasets.load_digits",
+    }
     return inrs
 
 
@@ -308,7 +388,7 @@ def inr_jets(inrs: INRSet, h: int, w: int | None = None, order: int = 4) -> torc
 # ----------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tanh_polys(order: int) -> tuple[np.ndarray, ...]:
     """Coefficients (numpy.polynomial order) of p_m with tanh^(m)(z) = p_m(tanh z): p_{m+1} = p_m' (1 - t^2)."""
     polys = [np.array([0.0, 1.0])]
@@ -353,17 +433,33 @@ class INSPConvNet(nn.Module):
     which keeps all orders of the same size without breaking the jet structure.
     """
 
-    def __init__(self, channels: int = 1, widths: Sequence[int] = (16, 32), orders: Sequence[int] = (2, 2),
-                 n_classes: int = 10, grid_hw: tuple[int, int] = (8, 8), pool: int = 2, activation: str = "tanh",
-                 in_dim: int = 2, unit: float | None = None):
+    def __init__(
+        self,
+        channels: int = 1,
+        widths: Sequence[int] = (16, 32),
+        orders: Sequence[int] = (2, 2),
+        n_classes: int = 10,
+        grid_hw: tuple[int, int] = (8, 8),
+        pool: int = 2,
+        activation: str = "tanh",
+        in_dim: int = 2,
+        unit: float | None = None,
+    ):
         super().__init__()
         widths, orders = tuple(widths), tuple(orders)
         if not widths or len(widths) != len(orders):
-            raise ValueError(f"widths and orders need one entry per layer, got {widths} and {orders}")
+            raise ValueError(
+                f"widths and orders need one entry per layer, got {widths} and {orders}"
+            )
         for arg, vals in (("widths", widths), ("orders", orders)):
-            if any(isinstance(v, bool) or not isinstance(v, int) or v < (1 if arg == "widths" else 0) for v in vals):
-                raise ValueError(f"INSPConvNet: {arg} must be {'positive' if arg == 'widths' else 'non-negative'} "
-                                 f"integers, got {vals}")
+            if any(
+                isinstance(v, bool) or not isinstance(v, int) or v < (1 if arg == "widths" else 0)
+                for v in vals
+            ):
+                raise ValueError(
+                    f"INSPConvNet: {arg} must be {'positive' if arg == 'widths' else 'non-negative'} "
+                    f"integers, got {vals}"
+                )
         activation_derivatives(activation, torch.zeros(1), 0)  # validates the name
         gh, gw = grid_hw
         if gh % pool or gw % pool:
@@ -374,33 +470,43 @@ class INSPConvNet(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         remaining, c_in = self.input_order, channels
-        for l, (c_out, k) in enumerate(zip(widths, orders)):
+        for layer, (c_out, k) in enumerate(zip(widths, orders)):
             p_k = len(partial_indices(in_dim, k))
             bound = math.sqrt(6.0 / (p_k * c_in + c_out))  # Glorot
             self.weights.append(nn.Parameter(torch.empty(c_out, p_k, c_in).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.zeros(c_out)))
-            self.register_buffer(f"shift{l}", shift_index(in_dim, remaining, k), persistent=False)
+            self.register_buffer(
+                f"shift{layer}", shift_index(in_dim, remaining, k), persistent=False
+            )
             remaining, c_in = remaining - k, c_out
         self.head = nn.Linear(widths[-1] * (gh // pool) * (gw // pool), n_classes)
         unit = 2.0 / max(gh, gw) if unit is None else float(unit)
-        powers = torch.tensor([len(a) for a in partial_indices(in_dim, self.input_order)], dtype=torch.float32)
-        self.register_buffer("unit_powers", unit ** powers, persistent=False)
+        powers = torch.tensor(
+            [len(a) for a in partial_indices(in_dim, self.input_order)], dtype=torch.float32
+        )
+        self.register_buffer("unit_powers", unit**powers, persistent=False)
 
     def fields(self, jets: torch.Tensor) -> list[torch.Tensor]:
         """The jet after every layer: a list of ``(P_l, B * S, C_l)`` tensors (``[0]`` of each is the field's value)."""
         n_partials = len(partial_indices(self.in_dim, self.input_order))
         if jets.ndim != 4 or jets.shape[1] != n_partials or jets.shape[3] != self.channels:
-            raise ValueError(f"INSPConvNet expects jets (B, {n_partials}, S, {self.channels}) up to order "
-                             f"{self.input_order} (see inr_jets), got {tuple(jets.shape)}")
+            raise ValueError(
+                f"INSPConvNet expects jets (B, {n_partials}, S, {self.channels}) up to order "
+                f"{self.input_order} (see inr_jets), got {tuple(jets.shape)}"
+            )
         b, p, s, c = jets.shape
         u = jets.permute(1, 0, 2, 3).reshape(p, b * s, c) * self.unit_powers[:, None, None]
         out = []
-        for l, (wgt, bias) in enumerate(zip(self.weights, self.biases)):
-            idx = getattr(self, f"shift{l}")                       # (P_out, P_k): where d^beta d^alpha lives
-            z = torch.einsum("bank,oak->bno", u[idx], wgt)          # INSP-Conv on every partial of the output jet
-            z = torch.cat([z[:1] + bias, z[1:]])                    # the bias shifts the value only
-            order_out = self.input_order - sum(self.orders[: l + 1])
-            u = compose_jet(z, activation_derivatives(self.activation, z[0], order_out), self.in_dim)
+        for layer, (wgt, bias) in enumerate(zip(self.weights, self.biases)):
+            idx = getattr(self, f"shift{layer}")  # (P_out, P_k): where d^beta d^alpha lives
+            z = torch.einsum(
+                "bank,oak->bno", u[idx], wgt
+            )  # INSP-Conv on every partial of the output jet
+            z = torch.cat([z[:1] + bias, z[1:]])  # the bias shifts the value only
+            order_out = self.input_order - sum(self.orders[: layer + 1])
+            u = compose_jet(
+                z, activation_derivatives(self.activation, z[0], order_out), self.in_dim
+            )
             out.append(u)
         return out
 
@@ -408,21 +514,34 @@ class INSPConvNet(nn.Module):
         b, s = jets.shape[0], jets.shape[2]
         gh, gw = self.grid_hw
         if s != gh * gw:
-            raise ValueError(f"jets have {s} points per INR; this INSPConvNet samples a {gh}x{gw} grid")
-        value = self.fields(jets)[-1][0]                                       # (B * S, C_last)
+            raise ValueError(
+                f"jets have {s} points per INR; this INSPConvNet samples a {gh}x{gw} grid"
+            )
+        value = self.fields(jets)[-1][0]  # (B * S, C_last)
         maps = value.view(b, gh, gw, -1).permute(0, 3, 1, 2)
         return self.head(nn.functional.avg_pool2d(maps, self.pool).flatten(1))
 
 
-def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float = 1e-3,
-                     batch_size: int = 64, weight_decay: float = 0.0, seed: int = 0, progress: bool = False) -> list[float]:
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    progress: bool = False,
+) -> list[float]:
     """Cross-entropy training of any classifier ``model(x[batch]) -> logits``; returns the mean loss per epoch.
 
     Adam, shuffled mini-batches drawn with a generator seeded by ``seed`` (reproducible). A NaN loss stops
     with an error.
     """
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of examples, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same number of examples, got {x.shape[0]} and {y.shape[0]}"
+        )
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     losses = []
@@ -433,7 +552,9 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
             opt.zero_grad(set_to_none=True)
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"train_classifier: the loss became {loss.item()}; lower lr (now {lr})")
+                raise FloatingPointError(
+                    f"train_classifier: the loss became {loss.item()}; lower lr (now {lr})"
+                )
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
@@ -446,6 +567,8 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
     """Fraction of ``x`` that ``model`` classifies as ``y`` (evaluation mode, in batches)."""
     model.eval()
-    hits = sum(int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
-               for i in range(0, x.shape[0], batch_size))
+    hits = sum(
+        int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+        for i in range(0, x.shape[0], batch_size)
+    )
     return hits / x.shape[0]

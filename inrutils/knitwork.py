@@ -16,6 +16,7 @@ channels) + ``gamma * adversarial`` (BCE on the predicted stacks of the visible 
 pixels). Shapes: images ``(C, H, W)`` in [0, 1]; ``P`` pixels' stacks are ``(P, S, C, k, k)``.
 Blind super-resolution lives in :mod:`inrutils.blindsr`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -34,7 +35,9 @@ from .encodings import FourierFeatures
 
 def _check_geometry(dilations: tuple[int, ...], margin: int) -> tuple[tuple[int, ...], int]:
     if isinstance(margin, bool) or not isinstance(margin, int) or margin < 1:
-        raise ValueError(f"margin must be a positive integer (1: 3x3 patches, 2: 5x5), got {margin!r}")
+        raise ValueError(
+            f"margin must be a positive integer (1: 3x3 patches, 2: 5x5), got {margin!r}"
+        )
     dil = tuple(dilations)
     if not dil or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dil):
         raise ValueError(f"dilations must be positive integers, e.g. (1, 8), got {dilations!r}")
@@ -45,12 +48,18 @@ def _unfold(layer: torch.Tensor, d: int, margin: int, value: float | None) -> to
     """``(C, H, W)`` -> ``(H * W, C, k, k)`` patches at dilation ``d``; outside the image: replicate or ``value``."""
     c, h, w = layer.shape
     pad = (d * margin,) * 4
-    padded = F.pad(layer[None], pad, mode="replicate") if value is None else F.pad(layer[None], pad, value=value)
+    padded = (
+        F.pad(layer[None], pad, mode="replicate")
+        if value is None
+        else F.pad(layer[None], pad, value=value)
+    )
     k = 2 * margin + 1
     return F.unfold(padded, k, dilation=d)[0].T.reshape(h * w, c, k, k)
 
 
-def extract_patches(img: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1) -> torch.Tensor:
+def extract_patches(
+    img: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1
+) -> torch.Tensor:
     """All patch stacks of ``img`` ``(C, H, W)``: ``(H * W, S, C, k, k)``, row-major pixels, one scale per dilation.
 
     Element ``(i, j)`` of scale ``s`` at pixel ``(y, x)`` is ``img[:, y + d_s (i - margin), x + d_s (j - margin)]``;
@@ -61,7 +70,9 @@ def extract_patches(img: torch.Tensor, dilations: tuple[int, ...] = (1,), margin
     return torch.stack([_unfold(img, d, margin, None) for d in dilations], dim=1)
 
 
-def patch_mask(mask: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1) -> torch.Tensor:
+def patch_mask(
+    mask: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1
+) -> torch.Tensor:
     """Per patch element, 1 where it is observed: the mask ``(1, H, W)`` cut like :func:`extract_patches`,
     ``(H * W, S, 1, k, k)``; elements outside the image are 0 (unobserved), as in the official code."""
     dilations, margin = _check_geometry(dilations, margin)
@@ -75,8 +86,16 @@ class PatchMLP(nn.Module):
     coordinates, ``sigma=5`` on ours in [-1, 1]).
     """
 
-    def __init__(self, channels: int = 3, n_scales: int = 2, margin: int = 2, hidden: int = 256, layers: int = 4,
-                 n_features: int = 256, sigma: float = 5.0):
+    def __init__(
+        self,
+        channels: int = 3,
+        n_scales: int = 2,
+        margin: int = 2,
+        hidden: int = 256,
+        layers: int = 4,
+        n_features: int = 256,
+        sigma: float = 5.0,
+    ):
         super().__init__()
         self.channels, self.n_scales, self.k = channels, n_scales, 2 * margin + 1
         self.encoding = FourierFeatures(2, n_features, sigma)
@@ -88,19 +107,25 @@ class PatchMLP(nn.Module):
         self.net = nn.Sequential(*body)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(self.encoding(coords)).view(-1, self.n_scales, self.channels, self.k, self.k)
+        return self.net(self.encoding(coords)).view(
+            -1, self.n_scales, self.channels, self.k, self.k
+        )
 
 
 class Reconstructor(nn.Module):
     """A patch stack ``(N, S, C, k, k)`` -> its centre pixel ``(N, C)``: ``depth`` linear layers of ``width``,
     no bias and no activation between them, then a sigmoid (the official Patch Reconstructor)."""
 
-    def __init__(self, channels: int = 3, n_scales: int = 2, margin: int = 2, width: int = 8, depth: int = 8):
+    def __init__(
+        self, channels: int = 3, n_scales: int = 2, margin: int = 2, width: int = 8, depth: int = 8
+    ):
         super().__init__()
         if depth < 2:
             raise ValueError(f"depth must be at least 2 (input and output layer), got {depth!r}")
         widths = [n_scales * channels * (2 * margin + 1) ** 2] + [width] * (depth - 1) + [channels]
-        self.net = nn.Sequential(*[nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(widths)], nn.Sigmoid())
+        self.net = nn.Sequential(
+            *[nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(widths)], nn.Sigmoid()
+        )
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         return self.net(patches.flatten(1))
@@ -110,8 +135,13 @@ class Discriminator(nn.Module):
     """A patch stack ``(N, S, C, k, k)`` -> a real/fake logit ``(N,)``: LeakyReLU(0.2) layers of ``hidden``
     (official: 256, 256, 128, 64, 32, 16), then linear; the sigmoid lives in the BCE-with-logits loss."""
 
-    def __init__(self, channels: int = 3, n_scales: int = 2, margin: int = 2,
-                 hidden: tuple[int, ...] = (256, 256, 128, 64, 32, 16)):
+    def __init__(
+        self,
+        channels: int = 3,
+        n_scales: int = 2,
+        margin: int = 2,
+        hidden: tuple[int, ...] = (256, 256, 128, 64, 32, 16),
+    ):
         super().__init__()
         widths = [n_scales * channels * (2 * margin + 1) ** 2, *hidden]
         body: list[nn.Module] = []
@@ -129,7 +159,9 @@ def recon_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target).pow(2).sum(2, keepdim=True) * m).sum() / m.sum().clamp_min(1)
 
 
-def xpatch_loss(pred: torch.Tensor, h: int, w: int, dilations: tuple[int, ...] = (1,)) -> torch.Tensor:
+def xpatch_loss(
+    pred: torch.Tensor, h: int, w: int, dilations: tuple[int, ...] = (1,)
+) -> torch.Tensor:
     """Cross-patch consistency of predictions ``(H * W, S, C, k, k)`` on the whole ``h x w`` grid.
 
     Element ``(i, j)`` of scale ``s`` at pixel ``p`` claims the value of pixel
@@ -139,13 +171,17 @@ def xpatch_loss(pred: torch.Tensor, h: int, w: int, dilations: tuple[int, ...] =
     Zero for patches cut from any image by :func:`extract_patches`.
     """
     if pred.shape[0] != h * w:
-        raise ValueError(f"xpatch_loss needs the predictions on the whole {h}x{w} grid, got {pred.shape[0]} patches")
+        raise ValueError(
+            f"xpatch_loss needs the predictions on the whole {h}x{w} grid, got {pred.shape[0]} patches"
+        )
     if pred.shape[1] != len(dilations):
-        raise ValueError(f"pred has {pred.shape[1]} scales but {len(dilations)} dilations were given")
+        raise ValueError(
+            f"pred has {pred.shape[1]} scales but {len(dilations)} dilations were given"
+        )
     k = pred.shape[-1]
     m = k // 2
-    field_ = pred.view(h, w, *pred.shape[1:])                           # (H, W, S, C, k, k)
-    centre = field_[:, :, 0, :, m, m]                                   # (H, W, C)
+    field_ = pred.view(h, w, *pred.shape[1:])  # (H, W, S, C, k, k)
+    centre = field_[:, :, 0, :, m, m]  # (H, W, C)
     total = pred.new_zeros(())
     for s, d in enumerate(dilations):
         for i in range(k):
@@ -159,8 +195,9 @@ def xpatch_loss(pred: torch.Tensor, h: int, w: int, dilations: tuple[int, ...] =
     return total
 
 
-def pixel_loss(reconstructor: nn.Module, pred: torch.Tensor, target_pixels: torch.Tensor,
-               mask: torch.Tensor) -> torch.Tensor:
+def pixel_loss(
+    reconstructor: nn.Module, pred: torch.Tensor, target_pixels: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Squared error summed over channels between ``reconstructor(pred)`` and the pixels ``(N, C)``, averaged
     over the observed ones (``mask`` ``(N, 1)``)."""
     err = (reconstructor(pred) - target_pixels).pow(2).sum(1, keepdim=True)
@@ -199,9 +236,19 @@ class Knitwork(nn.Module):
     """The three networks of a Knitwork; :meth:`render` gives the image. Defaults: the official inpainting setting
     (5x5 patches at dilations 1 and 8, generator 4 x 256, linear Reconstructor 8 x 8, discriminator 256..16)."""
 
-    def __init__(self, channels: int = 3, dilations: tuple[int, ...] = (1, 8), margin: int = 2, hidden: int = 256,
-                 layers: int = 4, n_features: int = 256, sigma: float = 5.0, recon_width: int = 8,
-                 recon_depth: int = 8, disc_hidden: tuple[int, ...] = (256, 256, 128, 64, 32, 16)):
+    def __init__(
+        self,
+        channels: int = 3,
+        dilations: tuple[int, ...] = (1, 8),
+        margin: int = 2,
+        hidden: int = 256,
+        layers: int = 4,
+        n_features: int = 256,
+        sigma: float = 5.0,
+        recon_width: int = 8,
+        recon_depth: int = 8,
+        disc_hidden: tuple[int, ...] = (256, 256, 128, 64, 32, 16),
+    ):
         super().__init__()
         self.dilations, self.margin = _check_geometry(dilations, margin)
         s = len(self.dilations)
@@ -214,7 +261,11 @@ class Knitwork(nn.Module):
     def render(self, h: int, w: int, use_reconstructor: bool = True) -> torch.Tensor:
         """The image on an ``h x w`` grid: the Reconstructor's pixels (or the scale-0 centres); ``(C, h, w)``."""
         pred = self.generator(grid(h, w, device=next(self.parameters()).device))
-        pix = self.reconstructor(pred) if use_reconstructor else pred[:, 0, :, self.margin, self.margin]
+        pix = (
+            self.reconstructor(pred)
+            if use_reconstructor
+            else pred[:, 0, :, self.margin, self.margin]
+        )
         return pix.T.reshape(self.channels, h, w).clamp(0, 1).cpu()
 
 
@@ -224,20 +275,31 @@ def _check_weights(**weights: float) -> None:
             raise ValueError(f"{name} must be a finite weight >= 0, got {v!r}")
 
 
-def discriminator_step(model: nn.Module, opt: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor,
-                       step: int, smoothing: float = 0.0) -> torch.Tensor:
+def discriminator_step(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    step: int,
+    smoothing: float = 0.0,
+) -> torch.Tensor:
     """One discriminator update on ``real`` and ``fake`` (detached) stacks, BCE; raises :class:`DivergedError`."""
     l_d = adversarial_loss(model.discriminator(real), True, smoothing) + adversarial_loss(
-        model.discriminator(fake.detach()), False)
+        model.discriminator(fake.detach()), False
+    )
     if not torch.isfinite(l_d):
-        raise DivergedError(f"step {step}: the discriminator loss became {l_d.item()}; lower lr or gamma")
+        raise DivergedError(
+            f"step {step}: the discriminator loss became {l_d.item()}; lower lr or gamma"
+        )
     opt.zero_grad(set_to_none=True)
     l_d.backward()
     opt.step()
     return l_d
 
 
-def _adv_indices(n: int, hidden: torch.Tensor, batch: int, gen: torch.Generator, dev) -> list[torch.Tensor]:
+def _adv_indices(
+    n: int, hidden: torch.Tensor, batch: int, gen: torch.Generator, dev
+) -> list[torch.Tensor]:
     """Pixels whose predicted stacks the adversarial terms see: a random batch of all pixels and, when there
     are hidden pixels, a random batch of those (the official code's "known" and "novel" terms, equal weights)."""
     out = [torch.randint(n, (min(batch, n),), generator=gen)]
@@ -246,10 +308,21 @@ def _adv_indices(n: int, hidden: torch.Tensor, batch: int, gen: torch.Generator,
     return [i.to(dev) for i in out]
 
 
-def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = None, steps: int = 1000,
-          lr: float = 1e-3, alpha: float = 1e-5, beta: float = 1.0, gamma: float = 1e-4, adv_batch: int = 1024,
-          reference: torch.Tensor | None = None, seed: int = 0, eval_every: int = 50,
-          progress: bool = False) -> KnitworkHistory:
+def train(
+    model: Knitwork,
+    observed: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    steps: int = 1000,
+    lr: float = 1e-3,
+    alpha: float = 1e-5,
+    beta: float = 1.0,
+    gamma: float = 1e-4,
+    adv_batch: int = 1024,
+    reference: torch.Tensor | None = None,
+    seed: int = 0,
+    eval_every: int = 50,
+    progress: bool = False,
+) -> KnitworkHistory:
     """Train a Knitwork on ``observed`` ``(C, H, W)`` with ``mask`` ``(1, H, W)`` (1 = observed; default all).
 
     Each step, on the whole grid: a generator step on ``recon + alpha * xpatch + beta * pixel +
@@ -277,13 +350,17 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
     pixels = observed.reshape(c, -1).T.to(dev)
     pix_mask = mask.reshape(-1, 1).to(dev)
     hidden_el = torch.stack([_unfold(1 - mask, d, mg, 0.0) for d in dil], dim=1).to(dev)
-    real_pool = target[hidden_el.flatten(1).sum(1) == 0]                  # no hidden pixel inside the image
+    real_pool = target[hidden_el.flatten(1).sum(1) == 0]  # no hidden pixel inside the image
     if gamma > 0 and len(real_pool) == 0:
-        raise ValueError("no fully observed patch stack to show the discriminator: the image is too small for the "
-                         f"dilations {dil} or the mask hides too much (or set gamma=0)")
+        raise ValueError(
+            "no fully observed patch stack to show the discriminator: the image is too small for the "
+            f"dilations {dil} or the mask hides too much (or set gamma=0)"
+        )
     hidden = torch.nonzero(mask.flatten() == 0)[:, 0]
     coords = grid(h, w, device=dev)
-    opt_g = torch.optim.Adam(list(model.generator.parameters()) + list(model.reconstructor.parameters()), lr=lr)
+    opt_g = torch.optim.Adam(
+        list(model.generator.parameters()) + list(model.reconstructor.parameters()), lr=lr
+    )
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr)
     hist = KnitworkHistory()
     zero = torch.zeros((), device=dev)
@@ -292,23 +369,37 @@ def train(model: Knitwork, observed: torch.Tensor, mask: torch.Tensor | None = N
         l_rec = recon_loss(pred, target, pmask)
         l_x = xpatch_loss(pred, h, w, dil) if alpha > 0 else zero
         l_pix = pixel_loss(model.reconstructor, pred, pixels, pix_mask) if beta > 0 else zero
-        fakes = [pred[i] for i in _adv_indices(h * w, hidden, adv_batch, gen, dev)] if gamma > 0 else []
+        fakes = (
+            [pred[i] for i in _adv_indices(h * w, hidden, adv_batch, gen, dev)] if gamma > 0 else []
+        )
         l_adv = sum((adversarial_loss(model.discriminator(f), True) for f in fakes), zero)
-        for name, v in (("reconstruction", l_rec), ("consistency", l_x), ("pixel", l_pix), ("adversarial", l_adv)):
+        for name, v in (
+            ("reconstruction", l_rec),
+            ("consistency", l_x),
+            ("pixel", l_pix),
+            ("adversarial", l_adv),
+        ):
             if not torch.isfinite(v):
-                raise DivergedError(f"step {step}: the {name} loss became {v.item()}; lower lr (now {lr})")
+                raise DivergedError(
+                    f"step {step}: the {name} loss became {v.item()}; lower lr (now {lr})"
+                )
         opt_g.zero_grad(set_to_none=True)
         (l_rec + alpha * l_x + beta * l_pix + gamma * l_adv).backward()
         opt_g.step()
         l_d = zero
         if gamma > 0:
-            real = [real_pool[torch.randint(len(real_pool), (len(f),), generator=gen).to(dev)] for f in fakes]
+            real = [
+                real_pool[torch.randint(len(real_pool), (len(f),), generator=gen).to(dev)]
+                for f in fakes
+            ]
             l_d = discriminator_step(model, opt_d, torch.cat(real), torch.cat(fakes), step)
         if step % eval_every == 0 or step == steps:
             hist.log(step, recon=l_rec, xpatch=l_x, pixel=l_pix, adv=l_adv, disc=l_d)
             if reference is not None:
                 out = model.render(h, w, use_reconstructor=beta > 0)
-                hist.psnr.append(10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12)))
+                hist.psnr.append(
+                    10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12))
+                )
     return hist
 
 

@@ -1,4 +1,5 @@
 """Derivatives of coordinate networks: both paths agree, match finite differences and closed forms, chunk, warn."""
+
 import warnings
 
 import numpy as np
@@ -8,10 +9,10 @@ from skimage.filters import sobel_h, sobel_v
 
 from inrutils import derivatives as Dv
 from inrutils.data import load_image
+from inrutils.derivatives import all_partials, partial_names
 from inrutils.encodings import FourierFeatures
 from inrutils.fit import fit_image
 from inrutils.models import MLP, Siren
-from inrutils.derivatives import all_partials, partial_names
 
 GEN = torch.Generator().manual_seed(0)
 X = torch.rand(40, 2, generator=GEN, dtype=torch.float64) * 2 - 1
@@ -23,7 +24,18 @@ def siren(out_dim=2, in_dim=2, dtype=torch.float64, seed=0):
 
 
 def test_partial_order_and_names():
-    assert Dv.partial_indices(2, 3) == ((), (0,), (1,), (0, 0), (0, 1), (1, 1), (0, 0, 0), (0, 0, 1), (0, 1, 1), (1, 1, 1))
+    assert Dv.partial_indices(2, 3) == (
+        (),
+        (0,),
+        (1,),
+        (0, 0),
+        (0, 1),
+        (1, 1),
+        (0, 0, 0),
+        (0, 0, 1),
+        (0, 1, 1),
+        (1, 1, 1),
+    )
     assert Dv.partial_names(2, 2) == ["f", "f_y", "f_x", "f_yy", "f_yx", "f_xx"]
     assert len(Dv.partial_indices(3, 3)) == 1 + 3 + 6 + 10
 
@@ -64,7 +76,12 @@ def test_closed_form_on_a_one_layer_sine():
     t = torch.linspace(-1, 1, 11, dtype=torch.float64)[:, None]
     z = 3.0 * (w * t + b)
     k = 3.0 * w
-    want = [a * torch.sin(z) + c, a * k * torch.cos(z), -a * k**2 * torch.sin(z), -a * k**3 * torch.cos(z)]
+    want = [
+        a * torch.sin(z) + c,
+        a * k * torch.cos(z),
+        -a * k**2 * torch.sin(z),
+        -a * k**3 * torch.cos(z),
+    ]
     for method in ("fast", "autograd"):
         got = Dv.all_partials(m, t, 3, method)
         for order in range(4):
@@ -79,7 +96,9 @@ def test_gradient_hessian_laplacian_divergence_shapes_and_consistency():
     feats = Dv.derivative_features(m, X, 2)
     assert feats.shape == (40, 6 * 2)
     # column p * C + c = partial p of channel c
-    assert torch.allclose(feats[:, 1 * 2 + 1], g[:, 1, 0]) and torch.allclose(feats[:, 5 * 2 + 0], H[:, 0, 1, 1])
+    assert torch.allclose(feats[:, 1 * 2 + 1], g[:, 1, 0]) and torch.allclose(
+        feats[:, 5 * 2 + 0], H[:, 0, 1, 1]
+    )
     assert torch.allclose(L, H[..., 0, 0] + H[..., 1, 1])
     assert torch.allclose(Dv.divergence(m, X), g[:, 0, 0] + g[:, 1, 1])
     with pytest.raises(ValueError, match="vector field"):
@@ -88,7 +107,14 @@ def test_gradient_hessian_laplacian_divergence_shapes_and_consistency():
 
 def test_autograd_path_for_other_models_and_auto_choice():
     torch.manual_seed(0)
-    ff = MLP(2, 1, hidden=16, layers=2, activation="tanh", encoding=FourierFeatures(2, 8, sigma=1.0, seed=0)).double()
+    ff = MLP(
+        2,
+        1,
+        hidden=16,
+        layers=2,
+        activation="tanh",
+        encoding=FourierFeatures(2, 8, sigma=1.0, seed=0),
+    ).double()
     got = Dv.all_partials(ff, X, 3, "auto")
     fd = Dv.finite_differences(ff, X, 3)
     for p, tol in [(1, 1e-7), (3, 1e-5), (6, 1e-3)]:
@@ -152,7 +178,9 @@ def test_bad_input(call, match):
 def test_shift_index_gathers_the_partials_of_a_derivative():
     from inrutils.derivatives import shift_index
 
-    idx = shift_index(2, 3, 1)  # columns: f, f_y, f_x; rows: their partials up to order 2, in the order-3 jet
+    idx = shift_index(
+        2, 3, 1
+    )  # columns: f, f_y, f_x; rows: their partials up to order 2, in the order-3 jet
     names = partial_names(2, 3)
     assert [names[i] for i in idx[:, 0]] == ["f", "f_y", "f_x", "f_yy", "f_yx", "f_xx"]
     assert [names[i] for i in idx[:, 1]] == ["f_y", "f_yy", "f_yx", "f_yyy", "f_yyx", "f_yxx"]
@@ -172,7 +200,11 @@ def test_compose_jet_equals_autograd_of_the_composition(act):
     x = torch.rand(40, 2, dtype=torch.float64) * 2 - 1
     jet = all_partials(phi, x, 4)
     got = compose_jet(jet, activation_derivatives(act, jet[0], 4), 2)
-    sigma = torch.nn.Tanh() if act == "tanh" else type("Sin", (torch.nn.Module,), {"forward": lambda s, v: torch.sin(v)})()
+    sigma = (
+        torch.nn.Tanh()
+        if act == "tanh"
+        else type("Sin", (torch.nn.Module,), {"forward": lambda s, v: torch.sin(v)})()
+    )
     want = all_partials(torch.nn.Sequential(phi, sigma), x, 4, method="autograd")
     assert (got - want).abs().max() <= 1e-10 * want.abs().max()
     with pytest.raises(ValueError, match="derivatives of order 0..4"):
@@ -186,13 +218,21 @@ def test_parameter_free_modules_use_the_coordinates_device_and_dtype():
         assert parts.dtype == torch.float64 and parts.shape == (6, 5, 2)
         t = torch.tanh(x)
         torch.testing.assert_close(parts[0], t)
-        torch.testing.assert_close(parts[1][:, 0], 1 - t[:, 0] ** 2)   # d tanh(y) / dy in output channel 0
+        torch.testing.assert_close(
+            parts[1][:, 0], 1 - t[:, 0] ** 2
+        )  # d tanh(y) / dy in output channel 0
         torch.testing.assert_close(parts[2][:, 0], torch.zeros(5, dtype=torch.float64))
         torch.testing.assert_close(parts[3][:, 0], -2 * t[:, 0] * (1 - t[:, 0] ** 2))
 
 
-@pytest.mark.parametrize("model", [siren(out_dim=1), MLP(2, 1, hidden=8, layers=2).double(),
-                                   torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()).double()])
+@pytest.mark.parametrize(
+    "model",
+    [
+        siren(out_dim=1),
+        MLP(2, 1, hidden=8, layers=2).double(),
+        torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()).double(),
+    ],
+)
 def test_wrong_coordinate_width_is_a_clear_error(model):
     x3 = torch.rand(4, 3, dtype=torch.float64)
     with pytest.raises(ValueError, match="coords .*3 columns|width D=3"):

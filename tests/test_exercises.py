@@ -46,10 +46,18 @@ def test_notebook01_checks_reject_a_library_call():
     # the library's own function, or a one-line wrapper around it, is not a solution
     cases = [
         (exercises.check_grid, grid, lambda h, w: grid(h, w), "grid"),
-        (exercises.check_siren_init_bound, siren_init_bound, lambda n, w0, f: siren_init_bound(n, w0, f),
-         "siren_init_bound"),
-        (exercises.check_fourier_features, fourier_features, lambda x, B: fourier_features(x, B),
-         "fourier_features"),
+        (
+            exercises.check_siren_init_bound,
+            siren_init_bound,
+            lambda n, w0, f: siren_init_bound(n, w0, f),
+            "siren_init_bound",
+        ),
+        (
+            exercises.check_fourier_features,
+            fourier_features,
+            lambda x, B: fourier_features(x, B),
+            "fourier_features",
+        ),
     ]
     for check, lib_fn, wrapper, name in cases:
         for fn in (lib_fn, wrapper):
@@ -69,8 +77,11 @@ def test_pareto_front_check():
     from inrutils.exercises import _pareto_reference
 
     def mine(points):
-        return sorted(n for n, (t, p) in points.items()
-                      if not any(t2 <= t and p2 >= p and (t2, p2) != (t, p) for t2, p2 in points.values()))
+        return sorted(
+            n
+            for n, (t, p) in points.items()
+            if not any(t2 <= t and p2 >= p and (t2, p2) != (t, p) for t2, p2 in points.values())
+        )
 
     exercises.check_pareto_front(mine)
     with pytest.raises(AssertionError, match="library"):
@@ -78,9 +89,13 @@ def test_pareto_front_check():
     with pytest.raises(AssertionError, match="dominated by"):
         exercises.check_pareto_front(lambda pts: sorted(pts))
     with pytest.raises(AssertionError, match="equal points"):  # strict dominance forgotten
-        exercises.check_pareto_front(lambda pts: sorted(
-            n for n, (t, p) in pts.items()
-            if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())))
+        exercises.check_pareto_front(
+            lambda pts: sorted(
+                n
+                for n, (t, p) in pts.items()
+                if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())
+            )
+        )
 
 
 def test_ff_kernel_mistakes():
@@ -115,7 +130,9 @@ def test_fourier_mistakes():
     with pytest.raises(AssertionError, match="sines come first"):
         exercises.check_fourier_features(lambda x, B: _my_features(x, B).roll(B.shape[0], dims=-1))
     with pytest.raises(AssertionError, match="2 pi factor"):
-        exercises.check_fourier_features(lambda x, B: torch.cat([(x @ B.T).cos(), (x @ B.T).sin()], -1))
+        exercises.check_fourier_features(
+            lambda x, B: torch.cat([(x @ B.T).cos(), (x @ B.T).sin()], -1)
+        )
     with pytest.raises(NotImplementedError):
         exercises.check_fourier_features(lambda x, B: (_ for _ in ()).throw(NotImplementedError()))
 
@@ -144,7 +161,9 @@ def test_linr_exercises_pass_the_reference_and_explain_mistakes(capsys):
     # '<' instead of '<=' misses a residual exactly at the threshold (0.125^2 is exact in binary)
     with pytest.raises(AssertionError, match="compare with <="):
         exercises.check_discrepancy_step(
-            lambda losses, s, t: next((i + 1 for i, v in enumerate(losses) if v < t * s**2), len(losses))
+            lambda losses, s, t: next(
+                (i + 1 for i, v in enumerate(losses) if v < t * s**2), len(losses)
+            )
         )
     with pytest.raises(AssertionError, match="plain MSE"):
         exercises.check_masked_mse(lambda p, t, m: torch.mean((p - t) ** 2))
@@ -167,7 +186,9 @@ def test_insp_exercises(capsys):
     with pytest.raises(AssertionError, match="diagonal only"):
         exercises.check_laplacian_from_hessian(lambda H: H.sum((-1, -2)))
     with pytest.raises(AssertionError, match="differ|shape"):
-        exercises.check_insp_conv(lambda f, c: (f * c).sum(0))  # summed over the points, not the features
+        exercises.check_insp_conv(
+            lambda f, c: (f * c).sum(0)
+        )  # summed over the points, not the features
     with pytest.raises(AssertionError, match="for D = 3 this adds only the first two"):
         exercises.check_laplacian_from_hessian(lambda H: H[..., 0, 0] + H[..., 1, 1])
     with pytest.raises(AssertionError, match="work from the Hessian"):
@@ -182,7 +203,9 @@ def test_insp_checks_reject_the_library_however_it_is_reached():
     from inrutils import derivatives, insp
     from inrutils.insp import INSPConv as C  # an alias
 
-    def alias_conv(f, c):  # builds the library's layer through an alias and lets its forward do the sum
+    def alias_conv(
+        f, c
+    ):  # builds the library's layer through an alias and lets its forward do the sum
         m = C.__new__(C)
         torch.nn.Module.__init__(m)
         m.n_features, m.order, m.channels = f.shape[1], 0, 1
@@ -198,10 +221,18 @@ def test_insp_checks_reject_the_library_however_it_is_reached():
         m.linear.weight.data = c[None].clone()
         return m(f)
 
-    conv_bypasses = [insp.INSPConv, functools.partial(insp.INSPConv), alias_conv, functools.partial(alias_conv),
-                     by_getattr, lambda f, c: insp.INSPNet(order=1)(f)]
+    conv_bypasses = [
+        insp.INSPConv,
+        functools.partial(insp.INSPConv),
+        alias_conv,
+        functools.partial(alias_conv),
+        by_getattr,
+        lambda f, c: insp.INSPNet(order=1)(f),
+    ]
     for fn in conv_bypasses:
-        with pytest.raises(AssertionError, match="calls the library's `INSPConv`|calls the library's `INSPNet`"):
+        with pytest.raises(
+            AssertionError, match="calls the library's `INSPConv`|calls the library's `INSPNet`"
+        ):
             exercises.check_insp_conv(fn)
 
     from inrutils.insp import activation_derivatives as AD  # an alias
@@ -218,9 +249,15 @@ def test_insp_checks_reject_the_library_however_it_is_reached():
         d = getattr(insp, "activation_" + "derivatives")("tanh", u, 2)
         return d[0], d[1] * ux, d[2] * ux**2 + d[1] * uxx
 
-    for fn in (alias_jet, functools.partial(alias_jet), attribute_jet, getattr_jet,
-               lambda u, a, b: (lambda d: (d[0], d[1] * a, d[2] * a**2 + d[1] * b))(
-                   getattr(insp, "activation_" + "derivatives")("tanh", u, 2))):
+    for fn in (
+        alias_jet,
+        functools.partial(alias_jet),
+        attribute_jet,
+        getattr_jet,
+        lambda u, a, b: (lambda d: (d[0], d[1] * a, d[2] * a**2 + d[1] * b))(
+            getattr(insp, "activation_" + "derivatives")("tanh", u, 2)
+        ),
+    ):
         with pytest.raises(AssertionError, match="calls the library's `activation_derivatives`"):
             exercises.check_tanh_jet(fn)
 
@@ -252,7 +289,11 @@ def test_insp_convnet_exercises(capsys):
         d0 = torch.tanh(u)
         d1 = 1 - d0**2
         d2 = -2 * d0 * d1
-        return d0, d1 * ux, (0 if drop == "first" else d2 * ux**2) + (0 if drop == "second" else d1 * uxx)
+        return (
+            d0,
+            d1 * ux,
+            (0 if drop == "first" else d2 * ux**2) + (0 if drop == "second" else d1 * uxx),
+        )
 
     def library_jet(u, ux, uxx):
         d0, d1, d2 = activation_derivatives("tanh", u, 2)
@@ -294,30 +335,52 @@ def test_liif_exercises(capsys):
 def test_knitwork_exercises(capsys):
     from inrutils import knitwork as K
 
-    def consistency(p, h, w):                      # written out, excluding neighbours outside the image
+    def consistency(p, h, w):  # written out, excluding neighbours outside the image
         c = p[:, :, 1, 1].reshape(h, w, -1)
         f = p.reshape(h, w, *p.shape[1:])
         total = 0.0
         for i in range(3):
             for j in range(3):
                 dy, dx = i - 1, j - 1
-                a = f[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx), :, i, j]
-                b = c[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+                a = f[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx), :, i, j]
+                b = c[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)]
                 total = total + (a - b).pow(2).mean()
         return total
 
     exercises.check_xpatch(consistency)
     with pytest.raises(AssertionError, match="xpatch_loss"):
         exercises.check_xpatch(lambda p, h, w: K.xpatch_loss(p[:, None], h, w))
-    with pytest.raises(AssertionError, match="outside the image"):                  # the old, clamped version
-        exercises.check_xpatch(lambda p, h, w: (p - p[:, :, 1, 1][
-            ((torch.arange(h)[:, None, None, None] + torch.arange(-1, 2)[None, None, :, None]).clamp(0, h - 1) * w
-             + (torch.arange(w)[None, :, None, None] + torch.arange(-1, 2)[None, None, None, :]).clamp(0, w - 1)
-             ).reshape(h * w, 3, 3)].permute(0, 3, 1, 2)).pow(2).mean() * 9)
+    with pytest.raises(AssertionError, match="outside the image"):  # the old, clamped version
+        exercises.check_xpatch(
+            lambda p, h, w: (
+                (
+                    p
+                    - p[:, :, 1, 1][
+                        (
+                            (
+                                torch.arange(h)[:, None, None, None]
+                                + torch.arange(-1, 2)[None, None, :, None]
+                            ).clamp(0, h - 1)
+                            * w
+                            + (
+                                torch.arange(w)[None, :, None, None]
+                                + torch.arange(-1, 2)[None, None, None, :]
+                            ).clamp(0, w - 1)
+                        ).reshape(h * w, 3, 3)
+                    ].permute(0, 3, 1, 2)
+                )
+                .pow(2)
+                .mean()
+                * 9
+            )
+        )
     exercises.check_smoothed_bce(K.adversarial_loss)
     assert capsys.readouterr().out.count("all checks passed") == 2
     with pytest.raises(AssertionError, match="its own centre"):
         exercises.check_xpatch(lambda p, h, w: (p - p[:, :, 1:2, 1:2]).pow(2).mean())
     with pytest.raises(AssertionError, match="two-sided"):
-        exercises.check_smoothed_bce(lambda z, real, s: torch.nn.functional.binary_cross_entropy_with_logits(
-            z, torch.full_like(z, 1 - s if real else s)))
+        exercises.check_smoothed_bce(
+            lambda z, real, s: torch.nn.functional.binary_cross_entropy_with_logits(
+                z, torch.full_like(z, 1 - s if real else s)
+            )
+        )

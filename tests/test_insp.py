@@ -1,13 +1,13 @@
 """INSP-Net operators on frozen INRs: feature layout, linear operators recovered, learned operators generalise."""
+
 import pytest
 import torch
 from skimage.filters import gaussian
 
 from inrutils import derivatives, insp
-from inrutils.coords import image_to_samples
+from inrutils.coords import grid, image_to_samples
 from inrutils.data import load_image
 from inrutils.derivatives import laplacian
-from inrutils.coords import grid
 from inrutils.fit import fit_image
 from inrutils.metrics import from_numpy, psnr, to_numpy
 from inrutils.models import Siren
@@ -62,7 +62,9 @@ def test_learned_blur_generalises_to_a_held_out_inr(two_inrs):
     pi = insp.INSPNet(1, 1, order=2, hidden=64, layers=2)
     pi.set_scale(f_train)
     torch.manual_seed(0)
-    losses = insp.train_operator(pi, [f_train], [image_to_samples(blurred(img_train))], steps=400, lr=3e-3)
+    losses = insp.train_operator(
+        pi, [f_train], [image_to_samples(blurred(img_train))], steps=400, lr=3e-3
+    )
     assert losses[-1] < 0.3 * losses[0]
     target = blurred(img_test)
     out = insp.apply(pi, m_test, 32)
@@ -98,7 +100,9 @@ def test_inpainting_as_in_the_official_code_repairs_a_held_out_inr():
     pi = insp.INSPNet(1, 1, order=2, hidden=64, layers=2)
     pi.set_scale(torch.cat(f_train))
     torch.manual_seed(0)
-    insp.train_operator(pi, f_train, [image_to_samples(clean[n]) for n in ("camera", "coins")], steps=800, lr=2e-3)
+    insp.train_operator(
+        pi, f_train, [image_to_samples(clean[n]) for n in ("camera", "coins")], steps=800, lr=2e-3
+    )
     before = psnr(insp.apply(insp.INSPConv(), inrs["astronaut"], 32), clean["astronaut"])
     after = psnr(insp.apply(pi, inrs["astronaut"], 32), clean["astronaut"])
     assert before < 15 and after > before + GAIN_DB, (before, after)
@@ -125,14 +129,20 @@ def test_derivative_operators_commute_with_shifts_and_invariants_with_rotations(
             return phi(self.f(x))
 
     shifted = derivatives.derivative_features(Moved(lambda x: x - shift), pts, 2, method="autograd")
-    torch.testing.assert_close(shifted, derivatives.derivative_features(phi, pts - shift, 2), rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(
+        shifted, derivatives.derivative_features(phi, pts - shift, 2), rtol=1e-9, atol=1e-9
+    )
     rot = derivatives.all_partials(Moved(lambda x: x @ R), pts, 2, method="autograd")[:, :, 0]
     ref = derivatives.all_partials(phi, pts @ R, 2)[:, :, 0]
 
     def gap(q):
         return float((q(rot) - q(ref)).abs().max() / q(ref).abs().max())
 
-    assert gap(lambda d: d[1] ** 2 + d[2] ** 2) < 1e-10                      # |grad|^2
-    assert gap(lambda d: d[3] + d[5]) < 1e-10                                # Laplacian
-    assert gap(lambda d: d[3] ** 2 + 2 * d[4] ** 2 + d[5] ** 2) < 1e-10      # Frobenius: f_yx counted twice
-    assert gap(lambda d: d[3] ** 2 + d[4] ** 2 + d[5] ** 2) > 1e-2           # flattened features: not invariant
+    assert gap(lambda d: d[1] ** 2 + d[2] ** 2) < 1e-10  # |grad|^2
+    assert gap(lambda d: d[3] + d[5]) < 1e-10  # Laplacian
+    assert (
+        gap(lambda d: d[3] ** 2 + 2 * d[4] ** 2 + d[5] ** 2) < 1e-10
+    )  # Frobenius: f_yx counted twice
+    assert (
+        gap(lambda d: d[3] ** 2 + d[4] ** 2 + d[5] ** 2) > 1e-2
+    )  # flattened features: not invariant

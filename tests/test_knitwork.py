@@ -1,4 +1,5 @@
 """Neural Knitworks: patches vs direct indexing, the official scales, the consistency loss, training, blind SR."""
+
 import inspect
 import math
 
@@ -27,7 +28,7 @@ def test_patches_match_direct_indexing_and_mask_marks_outside_as_unobserved():
                 for j in range(5):
                     yy, xx = y + (i - 2) * d, x + (j - 2) * d
                     inside = 0 <= yy < 11 and 0 <= xx < 13
-                    want = img[:, min(max(yy, 0), 10), min(max(xx, 0), 12)]            # replicate outside
+                    want = img[:, min(max(yy, 0), 10), min(max(xx, 0), 12)]  # replicate outside
                     assert torch.allclose(patches[p, s, :, i, j], want), (s, p, i, j)
                     assert float(pm[p, s, 0, i, j]) == (float(mask[0, yy, xx]) if inside else 0.0)
     with pytest.raises(ValueError, match="margin"):
@@ -38,13 +39,15 @@ def test_patches_match_direct_indexing_and_mask_marks_outside_as_unobserved():
 
 def test_reconstructor_is_the_official_deep_linear_network():
     torch.manual_seed(0)
-    r = K.Reconstructor(channels=3, n_scales=2, margin=2)                  # defaults: width 8, depth 8
+    r = K.Reconstructor(channels=3, n_scales=2, margin=2)  # defaults: width 8, depth 8
     linears = [m for m in r.modules() if isinstance(m, torch.nn.Linear)]
     assert len(linears) == 8 and all(m.bias is None for m in linears)
-    assert [m.out_features for m in linears] == [8] * 7 + [3] and linears[0].in_features == 2 * 3 * 25
+    assert [m.out_features for m in linears] == [8] * 7 + [3] and linears[
+        0
+    ].in_features == 2 * 3 * 25
     assert not any(isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)) for m in r.modules())
     x, y = torch.rand(4, 2, 3, 5, 5), torch.rand(4, 2, 3, 5, 5)
-    logit = lambda z: torch.logit(r(z).double())                           # linear before the sigmoid
+    logit = lambda z: torch.logit(r(z).double())  # linear before the sigmoid
     assert torch.allclose(logit(0.3 * x + 0.7 * y), 0.3 * logit(x) + 0.7 * logit(y), atol=1e-5)
 
 
@@ -52,17 +55,24 @@ def test_default_weights_are_the_official_scales():
     p = inspect.signature(K.train).parameters
     assert p["gamma"].default == 1e-4 and p["alpha"].default == 1e-5 and p["beta"].default == 1.0
     q = inspect.signature(B.train_sr).parameters
-    assert q["gamma"].default == 1e-2 and q["alpha"].default == 1e-2 and q["kernel_lr"].default == 1e-3
+    assert (
+        q["gamma"].default == 1e-2 and q["alpha"].default == 1e-2 and q["kernel_lr"].default == 1e-3
+    )
     m = K.Knitwork()
     assert m.dilations == (1, 8) and m.margin == 2
-    assert [x.out_features for x in m.discriminator.modules() if isinstance(x, torch.nn.Linear)] == [
-        256, 256, 128, 64, 32, 16, 1]
+    assert [
+        x.out_features for x in m.discriminator.modules() if isinstance(x, torch.nn.Linear)
+    ] == [256, 256, 128, 64, 32, 16, 1]
     # the reconstruction and pixel losses sum the squared error over channels (official loss_function)
     pred, target = torch.zeros(2, 1, 3, 3, 3), torch.full((2, 1, 3, 3, 3), 0.1)
-    assert math.isclose(float(K.recon_loss(pred, target, torch.ones(2, 1, 1, 3, 3))), 3 * 0.01, rel_tol=1e-5)
-    zero_pixels = lambda stacks: torch.zeros(stacks.shape[0], 3)                # a Reconstructor that outputs 0
+    assert math.isclose(
+        float(K.recon_loss(pred, target, torch.ones(2, 1, 1, 3, 3))), 3 * 0.01, rel_tol=1e-5
+    )
+    zero_pixels = lambda stacks: torch.zeros(stacks.shape[0], 3)  # a Reconstructor that outputs 0
     pix = K.pixel_loss(zero_pixels, pred, torch.full((2, 3), 0.1), torch.ones(2, 1))
-    assert math.isclose(float(pix), 3 * 0.01, rel_tol=1e-5), float(pix)      # a channel mean would give 0.01
+    assert math.isclose(float(pix), 3 * 0.01, rel_tol=1e-5), float(
+        pix
+    )  # a channel mean would give 0.01
 
 
 def test_consistency_leaves_out_neighbours_outside_the_image():
@@ -73,13 +83,15 @@ def test_consistency_leaves_out_neighbours_outside_the_image():
         for i in range(3):
             for j in range(3):
                 if not (0 <= y + i - 1 < 3 and 0 <= x + j - 1 < 3):
-                    pred[p, 0, 0, i, j] = 100.0                           # claims about pixels outside the image
+                    pred[p, 0, 0, i, j] = 100.0  # claims about pixels outside the image
     assert float(K.xpatch_loss(pred, 3, 3)) == 0.0
-    pred[4, 0, 0, 0, 0] = 1.0          # the centre pixel's up-left element disagrees with pixel (0, 0)'s centre
+    pred[4, 0, 0, 0, 0] = (
+        1.0  # the centre pixel's up-left element disagrees with pixel (0, 0)'s centre
+    )
     # offset (-1, -1) has 4 valid pixels (rows 1-2, columns 1-2): mean squared difference 1 / 4
     assert math.isclose(float(K.xpatch_loss(pred, 3, 3)), 0.25, rel_tol=1e-6)
     real = K.extract_patches(load_image("camera", 16, gray=True), (1, 4), margin=2)
-    assert float(K.xpatch_loss(real, 16, 16, (1, 4))) < 1e-12            # real patches agree at every scale
+    assert float(K.xpatch_loss(real, 16, 16, (1, 4))) < 1e-12  # real patches agree at every scale
     noisy = real + 0.05 * torch.randn_like(real)
     assert float(K.xpatch_loss(noisy, 16, 16, (1, 4))) > 1e-3
     with pytest.raises(ValueError, match="whole 16x16 grid"):
@@ -87,8 +99,10 @@ def test_consistency_leaves_out_neighbours_outside_the_image():
 
 
 def test_consistency_compares_every_scale_with_the_scale_0_centre_and_sums_over_scales():
-    real = K.extract_patches(load_image("camera", 16, gray=True), (1, 4), margin=2)   # 5x5 stacks, zero loss
-    p = 10 * 16 + 10                                                                  # pixel (10, 10)
+    real = K.extract_patches(
+        load_image("camera", 16, gray=True), (1, 4), margin=2
+    )  # 5x5 stacks, zero loss
+    p = 10 * 16 + 10  # pixel (10, 10)
     # the scale-1 centre claims pixel p itself: compared with the scale-0 centre at p, over all 256 pixels.
     # (Compared with the scale-1 centre instead, it would agree with itself and the 24 scale-1 elements of
     # other pixels pointing at p would disagree: a different number.)
@@ -109,17 +123,28 @@ def test_label_smoothing_is_one_sided():
     big = torch.full((4,), 10.0)
     assert float(K.adversarial_loss(big, True, 0.1)) > float(K.adversarial_loss(big, True, 0.0))
     # real target 0.9: BCE(10, 0.9) = softplus(10) - 0.9 * 10
-    assert math.isclose(float(K.adversarial_loss(big, True, 0.1)), math.log1p(math.exp(10)) - 9, rel_tol=1e-5)
+    assert math.isclose(
+        float(K.adversarial_loss(big, True, 0.1)), math.log1p(math.exp(10)) - 9, rel_tol=1e-5
+    )
     # fake targets stay 0 with smoothing (one-sided): a confident "fake" costs softplus(-10) either way
     for logit in (-10.0, 0.0, 3.0):
         z = torch.full((4,), logit)
-        assert math.isclose(float(K.adversarial_loss(z, False, 0.1)), math.log1p(math.exp(logit)), abs_tol=1e-5)
+        assert math.isclose(
+            float(K.adversarial_loss(z, False, 0.1)), math.log1p(math.exp(logit)), abs_tol=1e-5
+        )
 
 
 def small():
     torch.manual_seed(0)
-    return K.Knitwork(channels=3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32,
-                      disc_hidden=(32, 16))
+    return K.Knitwork(
+        channels=3,
+        dilations=(1, 2),
+        margin=1,
+        hidden=64,
+        layers=3,
+        n_features=32,
+        disc_hidden=(32, 16),
+    )
 
 
 def test_short_fit_is_seeded_and_fits_the_visible_pixels():
@@ -129,7 +154,17 @@ def test_short_fit_is_seeded_and_fits_the_visible_pixels():
     outs = []
     for _ in range(2):
         m = small()
-        h = K.train(m, img * mask, mask, steps=150, lr=1e-2, alpha=0.05, reference=img, eval_every=50, seed=0)
+        h = K.train(
+            m,
+            img * mask,
+            mask,
+            steps=150,
+            lr=1e-2,
+            alpha=0.05,
+            reference=img,
+            eval_every=50,
+            seed=0,
+        )
         outs.append(m.render(16, 16))
     assert torch.equal(outs[0], outs[1]) and len(h.psnr) == 3
     visible = psnr(outs[0], img, mask=mask[0] == 1)
@@ -138,7 +173,7 @@ def test_short_fit_is_seeded_and_fits_the_visible_pixels():
     m = small()
     K.train(m, img * mask, mask, steps=150, lr=1e-2, alpha=0.05, gamma=0.0, seed=0)
     no_gan = psnr(m.render(16, 16), img, mask=mask[0] == 1)
-    assert visible > no_gan - 0.5, (visible, no_gan)                      # the official gamma costs no fit
+    assert visible > no_gan - 0.5, (visible, no_gan)  # the official gamma costs no fit
 
 
 def test_diverging_discriminator_stops_with_a_clear_message():
@@ -172,10 +207,17 @@ def test_deep_linear_kernel_is_the_composed_convolution():
     assert k.shape == (7, 7) and torch.isclose(dk.kernel().sum(), torch.tensor(1.0))
     img = torch.rand(1, 1, 20, 20)
     x = img
-    for layer in dk.layers:                                               # the layers, one after the other
+    for layer in dk.layers:  # the layers, one after the other
         x = torch.nn.functional.conv2d(x, layer.weight, padding=layer.weight.shape[-1] // 2)
-    once = torch.nn.functional.conv2d(img, k[None, None], padding=3)     # one filter: the composed kernel
-    inner = (slice(None), slice(None), slice(6, -6), slice(6, -6))      # per-layer zero padding differs at borders
+    once = torch.nn.functional.conv2d(
+        img, k[None, None], padding=3
+    )  # one filter: the composed kernel
+    inner = (
+        slice(None),
+        slice(None),
+        slice(6, -6),
+        slice(6, -6),
+    )  # per-layer zero padding differs at borders
     assert torch.allclose(x[inner], once[inner], atol=1e-4)
     with pytest.raises(ValueError, match="odd"):
         B.DeepLinearKernel(sizes=(4, 3))
@@ -195,23 +237,42 @@ def test_blind_sr_learns_image_and_kernel_jointly():
     k_true = gaussian_kernel(13, 1.2)
     low = B.kernel_downscale(hr, k_true, 2)
     torch.manual_seed(0)
-    m = K.Knitwork(3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16))
+    m = K.Knitwork(
+        3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16)
+    )
     r = B.train_sr(m, low, 2, steps=60, lr=3e-3, adv_batch=128, seed=1)
     assert r.image.shape == (3, 48, 48) and r.kernel.shape == (13, 13)
     assert abs(float(r.kernel.sum()) - 1) < 1e-5
-    m2 = K.Knitwork(3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16))
+    m2 = K.Knitwork(
+        3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16)
+    )
     fixed = B.train_sr(m2, low, 2, kernel=k_true, steps=5, seed=1)
     assert torch.allclose(fixed.kernel, k_true / k_true.sum())
-    start = B.train_sr(K.Knitwork(3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32,
-                                  disc_hidden=(32, 16)), low, 2, steps=1, lr=3e-3, adv_batch=128, seed=1)
-    err = lambda res: float((B.kernel_downscale(res.image, res.kernel, 2) - low)[:, 3:-3, 3:-3].abs().mean())
-    assert err(r) < err(start), (err(r), err(start))                     # the image starts to explain g
+    start = B.train_sr(
+        K.Knitwork(
+            3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16)
+        ),
+        low,
+        2,
+        steps=1,
+        lr=3e-3,
+        adv_batch=128,
+        seed=1,
+    )
+    err = lambda res: float(
+        (B.kernel_downscale(res.image, res.kernel, 2) - low)[:, 3:-3, 3:-3].abs().mean()
+    )
+    assert err(r) < err(start), (err(r), err(start))  # the image starts to explain g
     torch.manual_seed(1)
-    k0 = B.DeepLinearKernel().kernel().detach()                           # train_sr's initial kernel (seed 1)
-    assert float(k0[6, 6]) > 0.99                                         # near a delta
+    k0 = B.DeepLinearKernel().kernel().detach()  # train_sr's initial kernel (seed 1)
+    assert float(k0[6, 6]) > 0.99  # near a delta
     l1 = lambda k: float((k - k_true / k_true.sum()).abs().sum())
     # the kernel is learned: it spreads out towards the truth (measured: centre 1.00 -> 0.20, truth 0.11;
     # L1 to the truth 1.78 -> 1.37)
-    assert float(r.kernel[6, 6]) < 0.5 and l1(r.kernel) < l1(k0) - 0.2, (float(r.kernel[6, 6]), l1(r.kernel), l1(k0))
+    assert float(r.kernel[6, 6]) < 0.5 and l1(r.kernel) < l1(k0) - 0.2, (
+        float(r.kernel[6, 6]),
+        l1(r.kernel),
+        l1(k0),
+    )
     with pytest.raises(ValueError, match="too small"):
         B.train_sr(m2, low[:, :6, :6], 2, steps=1)
