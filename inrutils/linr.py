@@ -18,10 +18,11 @@ for RGB) on the [-1, 1] intensity scale (:class:`SignedIntensity`), Adam ``lr = 
 iterations (4000 for deblurring). The notebook uses smaller
 settings on a CPU and says so.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -40,10 +41,22 @@ from .render import render
 #: ``layers`` counts sine layers: the official ``hidden_layers=6`` is 6 hidden sine layers after the first.
 PAPER_LAYERS = 7
 TASKS: dict[str, dict] = {
-    "denoise": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, noise_sigma=25 / 255),
-    "sr": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, factor=4, method="lanczos2"),
+    "denoise": dict(
+        hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, noise_sigma=25 / 255
+    ),
+    "sr": dict(
+        hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, factor=4, method="lanczos2"
+    ),
     "inpaint": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=500, observed=0.1),
-    "deblur": dict(hidden=256, layers=PAPER_LAYERS, w0=30.0, lr=1e-4, steps=4000, kernel_size=25, blur_sigma=1.6),
+    "deblur": dict(
+        hidden=256,
+        layers=PAPER_LAYERS,
+        w0=30.0,
+        lr=1e-4,
+        steps=4000,
+        kernel_size=25,
+        blur_sigma=1.6,
+    ),
 }
 STOPS = ("discrepancy",)
 
@@ -111,18 +124,27 @@ def joint_operator(
     ``weights=[1, 0.1]`` up to a constant factor, which Adam ignores.
     """
     if not (len(ops) == len(observations) == len(weights) >= 1):
-        raise ValueError(f"ops, observations and weights must have the same length >= 1, got {len(ops)}, "
-                         f"{len(observations)}, {len(weights)}")
-    obs = [degrade.check_image(o, f"observations[{i}]", range01=False) for i, o in enumerate(observations)]
+        raise ValueError(
+            f"ops, observations and weights must have the same length >= 1, got {len(ops)}, "
+            f"{len(observations)}, {len(weights)}"
+        )
+    obs = [
+        degrade.check_image(o, f"observations[{i}]", range01=False)
+        for i, o in enumerate(observations)
+    ]
     c = obs[0].shape[0]
     if any(o.shape[0] != c for o in obs):
-        raise ValueError(f"observations must have the same number of channels, got {[o.shape[0] for o in obs]}")
+        raise ValueError(
+            f"observations must have the same number of channels, got {[o.shape[0] for o in obs]}"
+        )
     for i, w in enumerate(weights):
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0:
             raise ValueError(f"weights[{i}] must be a positive number, got {w!r}")
     for i, op in enumerate(ops):
         if op is not None and not callable(op):
-            raise ValueError(f"ops[{i}] must be a callable (C, H, W) -> observation or None, got {type(op).__name__}")
+            raise ValueError(
+                f"ops[{i}] must be a callable (C, H, W) -> observation or None, got {type(op).__name__}"
+            )
     counts = [o[0].numel() for o in obs]
     scales = [float(w * counts[0] / n) ** 0.5 for w, n in zip(weights, counts)]
     target = torch.cat([s * o.reshape(c, -1) for s, o in zip(scales, obs)], dim=1)[:, None, :]
@@ -155,7 +177,11 @@ class SignedIntensity(nn.Module):
 
 
 def default_model(
-    channels: int, hidden: int = 256, layers: int = PAPER_LAYERS, w0: float = 30.0, signed: bool = True
+    channels: int,
+    hidden: int = 256,
+    layers: int = PAPER_LAYERS,
+    w0: float = 30.0,
+    signed: bool = True,
 ) -> nn.Module:
     """The paper's prior: a SIREN with ``layers`` sine layers of width ``hidden`` and a linear head.
 
@@ -185,7 +211,9 @@ def estimate_noise_sigma(img: torch.Tensor) -> float:
     return float(hh.abs().flatten(1).median(dim=1).values.mean() / 0.6745)
 
 
-def discrepancy_stop(noise_sigma: float, tau: float = 1.0) -> Callable[[int, nn.Module, History], bool]:
+def discrepancy_stop(
+    noise_sigma: float, tau: float = 1.0
+) -> Callable[[int, nn.Module, History], bool]:
     """A ``fit`` callback that stops once the data-fit MSE drops to ``tau * noise_sigma**2``.
 
     The discrepancy principle (Morozov): a restoration whose residual is smaller than the
@@ -240,8 +268,10 @@ def restore(
     observation = degrade.check_image(observation, "observation", range01=False)
     lo, hi = float(observation.min()), float(observation.max())
     if not (-0.5 <= lo and hi <= 1.5):  # unclipped noise may leave [0, 1] a little, 8-bit data far
-        raise ValueError(f"observation must be on the [0, 1] scale (noise may push it slightly outside), got min {lo:.3g}, "
-                         f"max {hi:.3g}; divide 8-bit images by 255")
+        raise ValueError(
+            f"observation must be on the [0, 1] scale (noise may push it slightly outside), got min {lo:.3g}, "
+            f"max {hi:.3g}; divide 8-bit images by 255"
+        )
     c = observation.shape[0]
     size = tuple(observation.shape[1:]) if size is None else tuple(size)
     if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
@@ -251,11 +281,15 @@ def restore(
     if reference is not None:
         reference = degrade.check_image(reference, "reference")
         if tuple(reference.shape) != (c, *size):
-            raise ValueError(f"reference must have the restored image's shape {(c, *size)}, got {tuple(reference.shape)}")
+            raise ValueError(
+                f"reference must have the restored image's shape {(c, *size)}, got {tuple(reference.shape)}"
+            )
     op = forward_op if forward_op is not None else (lambda img: img)
     if forward_op is None and size != tuple(observation.shape[1:]):
-        raise ValueError(f"size={size} differs from the observation's {tuple(observation.shape[1:])}: give the "
-                         "forward_op that maps the restored image to the observation (e.g. degrade.downsample)")
+        raise ValueError(
+            f"size={size} differs from the observation's {tuple(observation.shape[1:])}: give the "
+            "forward_op that maps the restored image to the observation (e.g. degrade.downsample)"
+        )
 
     dev = torch.device(device) if device is not None else default_device()
     if model is None:
@@ -272,7 +306,9 @@ def restore(
     elif callable(stop):
         callbacks.append(stop)
     elif stop is not None:
-        raise ValueError(f"stop={stop!r} is unknown; allowed: None, {', '.join(map(repr, STOPS))} or a callable")
+        raise ValueError(
+            f"stop={stop!r} is unknown; allowed: None, {', '.join(map(repr, STOPS))} or a callable"
+        )
 
     coords = grid(*size).to(dev)
     result = Restoration(image=torch.empty(0), history=History(), model=model, stopped_at=0)
@@ -300,8 +336,18 @@ def restore(
         return False
 
     target = observation.to(dev)
-    history = fit(model, coords, target, steps, lr, forward_op=op, image_shape=size, callback=callback,
-                  progress=progress, desc=desc)
+    history = fit(
+        model,
+        coords,
+        target,
+        steps,
+        lr,
+        forward_op=op,
+        image_shape=size,
+        callback=callback,
+        progress=progress,
+        desc=desc,
+    )
     result.history = history
     last = history.step[-1]
     result.final_image = current()
@@ -326,7 +372,9 @@ def tv_denoise(obs: torch.Tensor, weight: float = 0.1) -> torch.Tensor:
     """Total-variation denoising (Chambolle's algorithm, scikit-image) with ``weight``."""
     from skimage.restoration import denoise_tv_chambolle
 
-    return from_numpy(denoise_tv_chambolle(to_numpy(obs), weight=weight, channel_axis=_channel_axis(obs))).clamp(0, 1)
+    return from_numpy(
+        denoise_tv_chambolle(to_numpy(obs), weight=weight, channel_axis=_channel_axis(obs))
+    ).clamp(0, 1)
 
 
 def nlm_denoise(obs: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
@@ -334,8 +382,15 @@ def nlm_denoise(obs: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
     from skimage.restoration import denoise_nl_means
 
     sigma = estimate_noise_sigma(obs) if sigma is None else sigma
-    out = denoise_nl_means(to_numpy(obs), h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True,
-                           channel_axis=_channel_axis(obs))
+    out = denoise_nl_means(
+        to_numpy(obs),
+        h=0.8 * sigma,
+        sigma=sigma,
+        patch_size=5,
+        patch_distance=6,
+        fast_mode=True,
+        channel_axis=_channel_axis(obs),
+    )
     return from_numpy(out).clamp(0, 1)
 
 
@@ -345,7 +400,9 @@ def biharmonic_inpaint(obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
     mask = degrade.check_mask(mask, tuple(obs.shape))
     missing = to_numpy(1 - mask[:1]).astype(bool)
-    return from_numpy(inpaint_biharmonic(to_numpy(obs), missing, channel_axis=_channel_axis(obs))).clamp(0, 1)
+    return from_numpy(
+        inpaint_biharmonic(to_numpy(obs), missing, channel_axis=_channel_axis(obs))
+    ).clamp(0, 1)
 
 
 def _padded(fn: Callable[[np.ndarray], np.ndarray], obs: torch.Tensor, pad: int) -> torch.Tensor:

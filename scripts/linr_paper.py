@@ -18,6 +18,7 @@ seconds.
     python scripts/linr_paper.py --images camera --tasks sr --size 128 --steps-scale 0.3
     python scripts/linr_paper.py --smoke                # seconds: tiny sizes/steps, checks the plumbing
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,13 @@ from inrutils.encodings import PositionalEncoding  # noqa: E402
 from inrutils.metrics import psnr, ssim  # noqa: E402
 from inrutils.models import MLP  # noqa: E402
 
-IMAGES = {"camera": True, "astronaut": False, "coffee": False, "chelsea": False, "rocket": False}  # name: grey?
+IMAGES = {
+    "camera": True,
+    "astronaut": False,
+    "coffee": False,
+    "chelsea": False,
+    "rocket": False,
+}  # name: grey?
 TASKS = ("denoise", "sr", "inpaint", "deblur", "joint", "ablation")
 PAPER = {  # the paper's averages (arXiv 2304.10250): LINR, then the comparison entry of the same table
     "denoise": "Table 1: 28.14 (DIP 25.55), Set9, sigma 25",
@@ -54,11 +61,14 @@ RL_ITERATIONS = (10, 20, 30, 50, 100, 200, 400)
 def paper_siren(channels: int, preset: dict, seed: int, signed: bool = True) -> torch.nn.Module:
     """The official prior (7 sine layers of 256, linear head, [-1, 1] intensities), seeded."""
     torch.manual_seed(seed)
-    return linr.default_model(channels, hidden=preset["hidden"], layers=preset["layers"], w0=preset["w0"], signed=signed)
+    return linr.default_model(
+        channels, hidden=preset["hidden"], layers=preset["layers"], w0=preset["w0"], signed=signed
+    )
 
 
 def psnr_y(pred: torch.Tensor, clean: torch.Tensor) -> float:
     """The official deblurring metric: PSNR on the Y (BT.601) channel of the 8-bit images, rounded as they do."""
+
     def y(img: torch.Tensor) -> torch.Tensor:
         q = torch.round(img.clamp(0, 1).double() * 255)
         if q.shape[0] == 3:
@@ -74,68 +84,143 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
     preset = dict(linr.TASKS[key])
     preset["hidden"] = args.hidden or preset["hidden"]
     n_steps = max(2, round(preset["steps"] * args.steps_scale))
-    kw = dict(steps=n_steps, lr=preset["lr"], reference=clean, eval_every=max(1, n_steps // 20), device=dev,
-              progress=not args.quiet, desc=f"{task} {name}")
+    kw = dict(
+        steps=n_steps,
+        lr=preset["lr"],
+        reference=clean,
+        eval_every=max(1, n_steps // 20),
+        device=dev,
+        progress=not args.quiet,
+        desc=f"{task} {name}",
+    )
     rows = []
 
     def row(method: str, img: torch.Tensor, **extra) -> None:
-        rows.append(dict(task=task, image=name, method=method, psnr=round(psnr(img, clean), 2),
-                         ssim=round(ssim(img, clean), 4), **extra))
+        rows.append(
+            dict(
+                task=task,
+                image=name,
+                method=method,
+                psnr=round(psnr(img, clean), 2),
+                ssim=round(ssim(img, clean), 4),
+                **extra,
+            )
+        )
 
     f = linr.TASKS["sr"]["factor"]
     down = lambda x: degrade.downsample(x, f, linr.TASKS["sr"]["method"])  # noqa: E731
     t = time.perf_counter()
     if task == "denoise":
         obs = degrade.gaussian_noise(clean, preset["noise_sigma"], seed=args.seed)
-        r = linr.restore(obs, model=paper_siren(c, preset, args.seed, not args.unsigned), stop="discrepancy", run_to_end=True, **kw)
+        r = linr.restore(
+            obs,
+            model=paper_siren(c, preset, args.seed, not args.unsigned),
+            stop="discrepancy",
+            run_to_end=True,
+            **kw,
+        )
         row("input (noisy)", obs)
         row(f"LINR, {n_steps} steps (the paper's protocol)", r.final_image, step=n_steps)
         row("LINR, discrepancy stop (ours, not the paper's)", r.image, step=r.stopped_at)
-        rows.append(dict(task=task, image=name, method="LINR, best step (oracle, needs the clean image)",
-                         psnr=round(r.best_psnr, 2), ssim=round(max(r.curve["ssim"]), 4), step=r.best_step))
+        rows.append(
+            dict(
+                task=task,
+                image=name,
+                method="LINR, best step (oracle, needs the clean image)",
+                psnr=round(r.best_psnr, 2),
+                ssim=round(max(r.curve["ssim"]), 4),
+                step=r.best_step,
+            )
+        )
         row("TV (weight 0.1)", linr.tv_denoise(obs))
         row("NLM (h = 0.8 sigma_hat)", linr.nlm_denoise(obs))
     elif task == "sr":
         small = down(clean).clamp(0, 1)
         row(f"bicubic x{f}", degrade.upsample_bicubic(small, f))
-        r = linr.restore(small, down, size=tuple(size), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
+        r = linr.restore(
+            small,
+            down,
+            size=tuple(size),
+            model=paper_siren(c, preset, args.seed, not args.unsigned),
+            **kw,
+        )
         row(f"LINR x{f}", r.image, step=n_steps)
     elif task == "ablation":
         small = down(clean).clamp(0, 1)
         torch.manual_seed(args.seed)
         for label, model, lr in [
-            ("ReLU + positional encoding", MLP(2, c, hidden=preset["hidden"], layers=preset["layers"],
-                                              encoding=PositionalEncoding(2, 10)), 1e-3),
+            (
+                "ReLU + positional encoding",
+                MLP(
+                    2,
+                    c,
+                    hidden=preset["hidden"],
+                    layers=preset["layers"],
+                    encoding=PositionalEncoding(2, 10),
+                ),
+                1e-3,
+            ),
             ("ReLU", MLP(2, c, hidden=preset["hidden"], layers=preset["layers"]), 1e-3),
         ]:
-            r = linr.restore(small, down, size=tuple(size), model=model if args.unsigned else linr.SignedIntensity(model), **{**kw, "lr": lr})
+            r = linr.restore(
+                small,
+                down,
+                size=tuple(size),
+                model=model if args.unsigned else linr.SignedIntensity(model),
+                **{**kw, "lr": lr},
+            )
             row(label, r.image, step=n_steps)
-    elif task == "joint":  # the official Joint_training notebook: a noisy HR image and an LR image of it
+    elif (
+        task == "joint"
+    ):  # the official Joint_training notebook: a noisy HR image and an LR image of it
         noisy = degrade.gaussian_noise(clean, linr.TASKS["denoise"]["noise_sigma"], seed=args.seed)
         small = down(clean).clamp(0, 1)
         op, target = linr.joint_operator([down, None], [small, noisy], [1.0, 0.1])
         row("input (noisy)", noisy)
-        for label, obs_, op_ in [("LINR joint, L_LR + 0.1 L_noisy", target, op),
-                                 ("LINR, noisy image only", noisy, None), (f"LINR, LR image only (SR x{f})", small, down)]:
-            r = linr.restore(obs_, op_, size=tuple(size), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
+        for label, obs_, op_ in [
+            ("LINR joint, L_LR + 0.1 L_noisy", target, op),
+            ("LINR, noisy image only", noisy, None),
+            (f"LINR, LR image only (SR x{f})", small, down),
+        ]:
+            r = linr.restore(
+                obs_,
+                op_,
+                size=tuple(size),
+                model=paper_siren(c, preset, args.seed, not args.unsigned),
+                **kw,
+            )
             row(label, r.image, step=n_steps)
     elif task == "inpaint":
         mask = degrade.random_mask(*size, observed=preset["observed"], seed=args.seed)
         obs = degrade.apply_mask(clean, mask)
-        r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
+        r = linr.restore(
+            obs,
+            lambda x: degrade.apply_mask(x, mask),
+            model=paper_siren(c, preset, args.seed, not args.unsigned),
+            **kw,
+        )
         row("LINR", r.image, step=n_steps)
         row("biharmonic", linr.biharmonic_inpaint(obs, mask))
     elif task == "deblur":
         k = degrade.gaussian_kernel(preset["kernel_size"], preset["blur_sigma"])
         obs = degrade.gaussian_noise(degrade.blur(clean, k), 2**0.5 / 255, seed=args.seed)
-        r = linr.restore(obs, lambda x: degrade.blur(x, k), model=paper_siren(c, preset, args.seed, not args.unsigned), **kw)
+        r = linr.restore(
+            obs,
+            lambda x: degrade.blur(x, k),
+            model=paper_siren(c, preset, args.seed, not args.unsigned),
+            **kw,
+        )
         row("input (blurred)", obs, psnr_y=round(psnr_y(obs, clean), 2))
         row("LINR", r.image, step=n_steps, psnr_y=round(psnr_y(r.image, clean), 2))
         rl = {it: linr.richardson_lucy(obs, k, it) for it in RL_ITERATIONS}
         best = max(rl, key=lambda it: psnr(rl[it], clean))
         row("Richardson-Lucy (30 it.)", rl[30], psnr_y=round(psnr_y(rl[30], clean), 2))
-        row(f"Richardson-Lucy, best of {RL_ITERATIONS} it. (oracle)", rl[best], step=best,
-            psnr_y=round(psnr_y(rl[best], clean), 2))
+        row(
+            f"Richardson-Lucy, best of {RL_ITERATIONS} it. (oracle)",
+            rl[best],
+            step=best,
+            psnr_y=round(psnr_y(rl[best], clean), 2),
+        )
         wie = linr.wiener(obs, k)
         row("unsupervised Wiener", wie, psnr_y=round(psnr_y(wie, clean), 2))
     for rw in rows:
@@ -146,18 +231,38 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--images", nargs="+", default=list(IMAGES), choices=list(IMAGES))
     p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
-    p.add_argument("--size", type=int, default=256, help="side of the square test images (default 256)")
-    p.add_argument("--steps-scale", type=float, default=1.0, help="multiply the paper's step counts (default 1)")
+    p.add_argument(
+        "--size", type=int, default=256, help="side of the square test images (default 256)"
+    )
+    p.add_argument(
+        "--steps-scale",
+        type=float,
+        default=1.0,
+        help="multiply the paper's step counts (default 1)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--hidden", type=int, default=None, help="network width (default: the paper's 256)")
-    p.add_argument("--unsigned", action="store_true",
-                   help="fit the network's output as the [0, 1] image itself (the official code: [-1, 1], 2 g - 1)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: inrutils.config.device())")
+    p.add_argument(
+        "--hidden", type=int, default=None, help="network width (default: the paper's 256)"
+    )
+    p.add_argument(
+        "--unsigned",
+        action="store_true",
+        help="fit the network's output as the [0, 1] image itself (the official code: [-1, 1], 2 g - 1)",
+    )
+    p.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1, mps (default: inrutils.config.device())"
+    )
     p.add_argument("--out", type=pathlib.Path, default=ROOT / "build" / "linr_paper.md")
-    p.add_argument("--smoke", action="store_true", help="32x32 images and 1 %% of the steps: checks the plumbing")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="32x32 images and 1 %% of the steps: checks the plumbing",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.size < 32 or args.size % 4:
@@ -173,22 +278,35 @@ def main(argv: list[str] | None = None) -> int:
         for task in args.tasks:
             new = run_task(task, name, clean, args, dev)
             for r in new:
-                print(f"{r['task']:8s} {r['image']:10s} {r['method']:48s} {r['psnr']:6.2f} dB  {r['ssim']:.4f}  "
-                      f"{r['seconds']:7.1f} s", flush=True)
+                print(
+                    f"{r['task']:8s} {r['image']:10s} {r['method']:48s} {r['psnr']:6.2f} dB  {r['ssim']:.4f}  "
+                    f"{r['seconds']:7.1f} s",
+                    flush=True,
+                )
             rows += new
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out.with_suffix(".csv"), "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["task", "image", "method", "psnr", "ssim", "psnr_y", "step", "seconds"])
+        writer = csv.DictWriter(
+            fh, fieldnames=["task", "image", "method", "psnr", "ssim", "psnr_y", "step", "seconds"]
+        )
         writer.writeheader()
         writer.writerows(rows)
     width = args.hidden or linr.TASKS["sr"]["hidden"]
     scale = "[0, 1] (--unsigned)" if args.unsigned else "[-1, 1] as the official code"
-    lines = [f"# LINR, paper settings: {args.size}x{args.size}, steps x{args.steps_scale:g}, seed {args.seed}, device {dev}",
-             "", f"Network: 7 sine layers of {width} + linear head, intensities on {scale}.",
-             "", "Our PSNR/SSIM: data range 1, whole image; psnr_y: the official deblurring metric (Y channel, 8-bit).",
-             "", "| task | image | method | PSNR (dB) | SSIM | PSNR Y (dB) | step | paper |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# LINR, paper settings: {args.size}x{args.size}, steps x{args.steps_scale:g}, seed {args.seed}, device {dev}",
+        "",
+        f"Network: 7 sine layers of {width} + linear head, intensities on {scale}.",
+        "",
+        "Our PSNR/SSIM: data range 1, whole image; psnr_y: the official deblurring metric (Y channel, 8-bit).",
+        "",
+        "| task | image | method | PSNR (dB) | SSIM | PSNR Y (dB) | step | paper |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['task']} | {r['image']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['psnr_y']} | {r['step']} | {PAPER[r['task']]} |")
+        lines.append(
+            f"| {r['task']} | {r['image']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['psnr_y']} | {r['step']} | {PAPER[r['task']]} |"
+        )
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out} and {args.out.with_suffix('.csv')}")
     return 0

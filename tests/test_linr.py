@@ -1,4 +1,5 @@
 """LINR restoration: fits through the forward model, the stopping rule, reporting never leaks into fitting."""
+
 import pytest
 import torch
 
@@ -25,33 +26,72 @@ def test_estimate_noise_sigma():
     noisy = smooth + 0.08 * torch.randn(smooth.shape, generator=gen)
     assert abs(linr.estimate_noise_sigma(noisy) / 0.08 - 1) < 0.08
     assert linr.estimate_noise_sigma(smooth) < 0.02
-    rgb = torch.rand(3, 64, 64, generator=gen) * 0 + 0.5 + 0.05 * torch.randn(3, 64, 64, generator=gen)
+    rgb = (
+        torch.rand(3, 64, 64, generator=gen) * 0
+        + 0.5
+        + 0.05 * torch.randn(3, 64, 64, generator=gen)
+    )
     assert abs(linr.estimate_noise_sigma(rgb) / 0.05 - 1) < 0.1
 
 
 def test_denoising_fits_signal_before_noise_and_discrepancy_stops_near_the_peak(camera):
     sigma = 0.1
     noisy = degrade.gaussian_noise(camera, sigma, seed=0)
-    full = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, reference=camera, eval_every=5, progress=False,
-                        device="cpu")
+    full = linr.restore(
+        noisy,
+        steps=300,
+        model=small_siren(),
+        lr=1e-3,
+        reference=camera,
+        eval_every=5,
+        progress=False,
+        device="cpu",
+    )
     noisy_psnr = psnr(noisy, camera)
     assert full.best_psnr > noisy_psnr + 3, (full.best_psnr, noisy_psnr)
-    assert full.curve["psnr"][-1] < full.best_psnr - 1, "with 300 steps the prior must start fitting the noise"
-    stopped = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, stop="discrepancy", noise_sigma=sigma,
-                           progress=False, device="cpu")
+    assert full.curve["psnr"][-1] < full.best_psnr - 1, (
+        "with 300 steps the prior must start fitting the noise"
+    )
+    stopped = linr.restore(
+        noisy,
+        steps=300,
+        model=small_siren(),
+        lr=1e-3,
+        stop="discrepancy",
+        noise_sigma=sigma,
+        progress=False,
+        device="cpu",
+    )
     assert stopped.history.stopped_early and stopped.stopped_at < 300
     assert stopped.history.loss[-1] <= sigma**2 < stopped.history.loss[-2]
     assert psnr(stopped.image, camera) > full.best_psnr - 1.5
     # the estimated noise level (no clean image, no sigma) stops too
-    est = linr.restore(noisy, steps=300, model=small_siren(), lr=1e-3, stop="discrepancy", progress=False, device="cpu")
+    est = linr.restore(
+        noisy,
+        steps=300,
+        model=small_siren(),
+        lr=1e-3,
+        stop="discrepancy",
+        progress=False,
+        device="cpu",
+    )
     assert est.history.stopped_early
 
 
 def test_reference_only_reports(camera):
     noisy = degrade.gaussian_noise(camera, 0.1, seed=0)
     a = linr.restore(noisy, steps=20, model=small_siren(), lr=1e-3, progress=False, device="cpu")
-    b = linr.restore(noisy, steps=20, model=small_siren(), lr=1e-3, reference=camera, keep_snapshots=True,
-                     eval_every=5, progress=False, device="cpu")
+    b = linr.restore(
+        noisy,
+        steps=20,
+        model=small_siren(),
+        lr=1e-3,
+        reference=camera,
+        keep_snapshots=True,
+        eval_every=5,
+        progress=False,
+        device="cpu",
+    )
     assert torch.equal(a.image, b.image)
     assert b.curve["step"] == [1, 5, 10, 15, 20] and sorted(b.snapshots) == [1, 5, 10, 15, 20]
     assert torch.equal(b.snapshots[20], b.image)
@@ -62,18 +102,36 @@ def test_super_resolution_renders_at_the_high_resolution_and_explains_the_observ
     hr = load_image("astronaut", 64)
     lr_img = degrade.downsample(hr, 4, "lanczos2").clamp(0, 1)
     op = lambda x: degrade.downsample(x, 4, "lanczos2")  # noqa: E731
-    r = linr.restore(lr_img, op, size=(64, 64), steps=150, model=small_siren(3), lr=1e-3, reference=hr,
-                     progress=False, device="cpu")
+    r = linr.restore(
+        lr_img,
+        op,
+        size=(64, 64),
+        steps=150,
+        model=small_siren(3),
+        lr=1e-3,
+        reference=hr,
+        progress=False,
+        device="cpu",
+    )
     assert r.image.shape == (3, 64, 64)
-    assert psnr(op(r.image), lr_img) > 33, "the restoration must reproduce the observation through the operator"
+    assert psnr(op(r.image), lr_img) > 33, (
+        "the restoration must reproduce the observation through the operator"
+    )
     assert r.curve["psnr"][-1] > 18
 
 
 def test_inpainting_reproduces_observed_pixels_and_fills_the_rest(camera):
     mask = degrade.random_mask(48, 48, 0.3, seed=0)
     obs = degrade.apply_mask(camera, mask)
-    r = linr.restore(obs, lambda x: degrade.apply_mask(x, mask), steps=200, model=small_siren(), lr=1e-3,
-                     progress=False, device="cpu")
+    r = linr.restore(
+        obs,
+        lambda x: degrade.apply_mask(x, mask),
+        steps=200,
+        model=small_siren(),
+        lr=1e-3,
+        progress=False,
+        device="cpu",
+    )
     seen = mask[0].bool()
     assert psnr(r.image, camera, mask=seen) > 30
     assert psnr(r.image, camera, mask=~seen) > psnr(obs, camera, mask=~seen) + 8
@@ -93,7 +151,9 @@ def test_default_model_is_the_official_siren():
     assert isinstance(linr.default_model(3, signed=False), Siren)
     assert sum(isinstance(layer, SineLayer) for layer in m.modules()) == 7
     assert count_params(m) == 396_291 and count_params(linr.default_model(1)) == 395_777
-    assert all(t["layers"] == 7 and t["hidden"] == 256 and t["lr"] == 1e-4 for t in linr.TASKS.values())
+    assert all(
+        t["layers"] == 7 and t["hidden"] == 256 and t["lr"] == 1e-4 for t in linr.TASKS.values()
+    )
     assert linr.TASKS["deblur"]["steps"] == 4000 and linr.TASKS["denoise"]["steps"] == 500
 
 
@@ -134,8 +194,17 @@ def test_joint_fit_restores_from_two_observations():
     down = lambda x: degrade.downsample(x, 4, "lanczos2")  # noqa: E731
     noisy = degrade.gaussian_noise(hr, 25 / 255, seed=0)
     op, target = linr.joint_operator([down, None], [down(hr).clamp(0, 1), noisy], [1.0, 0.1])
-    r = linr.restore(target, op, size=(32, 32), steps=150, model=small_siren(3), lr=1e-3, reference=hr,
-                     progress=False, device="cpu")
+    r = linr.restore(
+        target,
+        op,
+        size=(32, 32),
+        steps=150,
+        model=small_siren(3),
+        lr=1e-3,
+        reference=hr,
+        progress=False,
+        device="cpu",
+    )
     assert r.image.shape == (3, 32, 32) and psnr(r.image, hr) > psnr(noisy, hr) + 2
 
 
@@ -163,10 +232,14 @@ def test_run_to_end_keeps_the_image_at_the_stop(camera):
     noisy = degrade.gaussian_noise(camera, 0.1, seed=0)
     kw = dict(steps=200, lr=1e-3, stop="discrepancy", noise_sigma=0.1, progress=False, device="cpu")
     stopped = linr.restore(noisy, model=small_siren(), **kw)
-    longer = linr.restore(noisy, model=small_siren(), run_to_end=True, reference=camera, eval_every=5, **kw)
+    longer = linr.restore(
+        noisy, model=small_siren(), run_to_end=True, reference=camera, eval_every=5, **kw
+    )
     assert longer.stopped_at == stopped.stopped_at < 200 and len(longer.history) == 200
     assert torch.allclose(longer.image, stopped.image, atol=1e-6)
-    assert not torch.equal(longer.final_image, longer.image) and torch.equal(stopped.final_image, stopped.image)
+    assert not torch.equal(longer.final_image, longer.image) and torch.equal(
+        stopped.final_image, stopped.image
+    )
     assert longer.curve["step"][-1] == 200
 
 

@@ -1,4 +1,5 @@
 """The paper-tier script runs end to end (smoke mode) and writes its table."""
+
 import csv
 import importlib.util
 import math
@@ -18,12 +19,25 @@ def load_script():
 
 def test_smoke_run_writes_every_task_and_baseline(tmp_path):
     out = tmp_path / "linr.md"
-    assert load_script().main(["--smoke", "--quiet", "--images", "camera", "astronaut", "--out", str(out)]) == 0
+    assert (
+        load_script().main(
+            ["--smoke", "--quiet", "--images", "camera", "astronaut", "--out", str(out)]
+        )
+        == 0
+    )
     rows = list(csv.DictReader(open(out.with_suffix(".csv"))))
     methods = {(r["task"], r["method"]) for r in rows}
-    for want in [("denoise", "TV (weight 0.1)"), ("sr", "bicubic x4"), ("sr", "LINR x4"), ("inpaint", "biharmonic"),
-                 ("deblur", "Richardson-Lucy (30 it.)"), ("ablation", "ReLU"), ("joint", "LINR, noisy image only"),
-                 ("joint", "LINR joint, L_LR + 0.1 L_noisy"), ("denoise", "LINR, discrepancy stop (ours, not the paper's)")]:
+    for want in [
+        ("denoise", "TV (weight 0.1)"),
+        ("sr", "bicubic x4"),
+        ("sr", "LINR x4"),
+        ("inpaint", "biharmonic"),
+        ("deblur", "Richardson-Lucy (30 it.)"),
+        ("ablation", "ReLU"),
+        ("joint", "LINR, noisy image only"),
+        ("joint", "LINR joint, L_LR + 0.1 L_noisy"),
+        ("denoise", "LINR, discrepancy stop (ours, not the paper's)"),
+    ]:
         assert want in methods
     assert {r["image"] for r in rows} == {"camera", "astronaut"}
     assert all(0 < float(r["psnr"]) < 100 for r in rows)
@@ -44,4 +58,6 @@ def test_psnr_y_is_the_official_y_channel_metric():
     clean, brighter = torch.full((3, 8, 8), 100 / 255), torch.full((3, 8, 8), 110 / 255)
     # 8-bit grey 100 -> Y = 219 * 100 / 255 + 16 = 101.9 -> 102; grey 110 -> 110.5 -> 110: 8 levels apart
     assert abs(mod.psnr_y(brighter, clean) - 20 * math.log10(255 / 8)) < 1e-9
-    assert abs(mod.psnr_y(brighter[:1], clean[:1]) - 20 * math.log10(255 / 10)) < 1e-9  # grey: no conversion
+    assert (
+        abs(mod.psnr_y(brighter[:1], clean[:1]) - 20 * math.log10(255 / 10)) < 1e-9
+    )  # grey: no conversion
