@@ -278,14 +278,33 @@ def _check_weights(**weights: float) -> None:
 def discriminator_step(
     model: nn.Module,
     opt: torch.optim.Optimizer,
-    real: torch.Tensor,
-    fake: torch.Tensor,
+    real: torch.Tensor | list[torch.Tensor],
+    fake: torch.Tensor | list[torch.Tensor],
     step: int,
     smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """One discriminator update on ``real`` and ``fake`` (detached) stacks, BCE; raises :class:`DivergedError`."""
-    l_d = adversarial_loss(model.discriminator(real), True, smoothing) + adversarial_loss(
-        model.discriminator(fake.detach()), False
+    """One discriminator update, BCE; raises :class:`DivergedError`.
+
+    ``real`` and ``fake`` (detached here) are stacks, or lists of them with one entry per region (as the
+    official code: the "known" and the "novel" region). Each region's term is the BCE over its fakes and
+    as many real stacks, mixed (the mean of the real and the fake BCE when their counts are equal); the
+    terms are summed, so a small hole weighs as much as the rest of the image.
+    """
+    reals, fakes = (real, fake) if isinstance(fake, (list, tuple)) else ([real], [fake])
+    if len(reals) != len(fakes):
+        raise ValueError(
+            f"real has {len(reals)} regions and fake {len(fakes)}; give one per region"
+        )
+    l_d = sum(
+        (
+            (
+                adversarial_loss(model.discriminator(r), True, smoothing) * len(r)
+                + adversarial_loss(model.discriminator(f.detach()), False) * len(f)
+            )
+            / (len(r) + len(f))
+            for r, f in zip(reals, fakes)
+        ),
+        torch.zeros((), device=fakes[0].device),
     )
     if not torch.isfinite(l_d):
         raise DivergedError(
@@ -392,7 +411,7 @@ def train(
                 real_pool[torch.randint(len(real_pool), (len(f),), generator=gen).to(dev)]
                 for f in fakes
             ]
-            l_d = discriminator_step(model, opt_d, torch.cat(real), torch.cat(fakes), step)
+            l_d = discriminator_step(model, opt_d, real, fakes, step)
         if step % eval_every == 0 or step == steps:
             hist.log(step, recon=l_rec, xpatch=l_x, pixel=l_pix, adv=l_adv, disc=l_d)
             if reference is not None:

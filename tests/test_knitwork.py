@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import types
 
 import pytest
 import torch
@@ -132,6 +133,33 @@ def test_label_smoothing_is_one_sided():
         assert math.isclose(
             float(K.adversarial_loss(z, False, 0.1)), math.log1p(math.exp(logit)), abs_tol=1e-5
         )
+
+
+def test_discriminator_weighs_each_region_equally_as_the_official_code():
+    """Official get_d_loss: per region (known, novel) one BCE over its fakes mixed with as many reals; summed."""
+
+    class Scale(torch.nn.Module):  # logit = first element of the stack times a learnable scale
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, x):
+            return x.reshape(len(x), -1)[:, :1] * self.w
+
+    model = types.SimpleNamespace(discriminator=Scale())
+    opt = torch.optim.SGD(model.discriminator.parameters(), lr=0.0)
+    stacks = lambda n, v: torch.full((n, 1, 3, 3, 3), v)
+    # region 1: one real and one fake at logit 0 -> log 2; region 2: 30 reals at 0 and 30 fakes at 5
+    loss = K.discriminator_step(
+        model, opt, [stacks(1, 0.0), stacks(30, 0.0)], [stacks(1, 0.0), stacks(30, 5.0)], step=1
+    )
+    softplus5 = math.log1p(math.exp(5.0))
+    assert math.isclose(loss.item(), math.log(2) + (math.log(2) + softplus5) / 2, rel_tol=1e-6)
+    # one region given as tensors: the mixed BCE of that region alone
+    one = K.discriminator_step(model, opt, stacks(30, 0.0), stacks(30, 5.0), step=1)
+    assert math.isclose(one.item(), (math.log(2) + softplus5) / 2, rel_tol=1e-6)
+    with pytest.raises(ValueError, match="one per region"):
+        K.discriminator_step(model, opt, [stacks(1, 0.0)], [stacks(1, 0.0)] * 2, step=1)
 
 
 def small():
