@@ -153,6 +153,9 @@ def joint_operator(
         parts = [s * (img if op is None else op(img)).reshape(c, -1) for s, op in zip(scales, ops)]
         return torch.cat(parts, dim=1)[:, None, :]
 
+    forward_op.joint = (
+        True  # its residual mixes observations: restore refuses a discrepancy stop on it
+    )
     return forward_op, target
 
 
@@ -300,6 +303,11 @@ def restore(
     model = model.to(dev)
 
     callbacks = []
+    if stop == "discrepancy" and getattr(forward_op, "joint", False):
+        raise ValueError(
+            'stop="discrepancy" needs one noise level, but forward_op is a joint_operator: its residual '
+            "mixes observations with different noise and weights; use stop=None (fixed steps) or a callable"
+        )
     if stop == "discrepancy":
         sigma = estimate_noise_sigma(observation) if noise_sigma is None else noise_sigma
         callbacks.append(discrepancy_stop(sigma, tau))

@@ -49,7 +49,7 @@ IMAGES = {
 TASKS = ("denoise", "sr", "inpaint", "deblur", "joint", "ablation")
 PAPER = {  # the paper's averages (arXiv 2304.10250): LINR, then the comparison entry of the same table
     "denoise": "Table 1: 28.14 (DIP 25.55), Set9, sigma 25",
-    "sr": "Table 2: 28.60 (26.96), Set5 x4",
+    "sr": "Table 2: 28.60, Set5 x4",
     "inpaint": "Table 3: 26.85 (DIP 24.57), 90 % missing",
     "deblur": "Table 4: 31.20 (DeepRED 30.35), PSNR on Y",
     "joint": "joint beats each single observation (Sec. 4)",

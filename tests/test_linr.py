@@ -175,6 +175,14 @@ def test_joint_operator_is_the_papers_weighted_sum():
     assert torch.allclose(x.grad, y.grad * 16 / 272, atol=1e-7)
 
 
+def test_discrepancy_stop_refuses_a_joint_operator():
+    hr = load_image("camera", 16, gray=True)
+    down = lambda f: degrade.downsample(f, 2, "lanczos2")
+    op, target = linr.joint_operator([down, None], [down(hr), hr], [1.0, 0.1])
+    with pytest.raises(ValueError, match="joint_operator"):
+        linr.restore(target, op, size=(16, 16), steps=1, stop="discrepancy", noise_sigma=0.1)
+
+
 @pytest.mark.parametrize(
     "args, match",
     [
