@@ -8,7 +8,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 
 def to_numpy(img: torch.Tensor | np.ndarray) -> np.ndarray:
-    """A ``(C, H, W)`` tensor or array as a float64 ``(H, W, C)`` NumPy array (``(H, W)`` for C = 1)."""
+    """A ``(C, H, W)`` tensor or array as a float64 ``(H, W, C)`` NumPy array (``(H, W)``
+    for C = 1)."""
     if isinstance(img, torch.Tensor):
         img = img.detach().cpu().numpy()
     img = np.asarray(img, dtype=np.float64)
@@ -22,9 +23,11 @@ def to_numpy(img: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def from_numpy(arr: np.ndarray) -> torch.Tensor:
-    """The inverse of :func:`to_numpy`: an ``(H, W)`` or ``(H, W, C)`` array as a float32 ``(C, H, W)`` tensor.
+    """The inverse of :func:`to_numpy`: an ``(H, W)`` or ``(H, W, C)`` array as a float32
+    ``(C, H, W)`` tensor.
 
-    For feeding scikit-image results (which use the channel-last layout) back to the course's functions.
+    For feeding scikit-image results (which use the channel-last layout) back to the course's
+    functions.
     """
     arr = np.asarray(arr)
     if arr.ndim == 2:
@@ -49,7 +52,8 @@ def psnr(
     clip: bool = True,
     mask: torch.Tensor | np.ndarray | None = None,
 ) -> float:
-    """Peak signal-to-noise ratio in dB with data range 1; ``pred`` is clipped to [0, 1] first unless ``clip=False``.
+    """Peak signal-to-noise ratio in dB with data range 1; ``pred`` is clipped to [0, 1] first
+    unless ``clip=False``.
 
     ``mask`` (boolean, ``(H, W)``) restricts the mean squared error to the pixels where it
     is true (all channels), e.g. the held-out pixels of an interpolation experiment.
@@ -69,15 +73,29 @@ def psnr(
 
 
 def ssim(
-    pred: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, clip: bool = True
+    pred: torch.Tensor | np.ndarray,
+    target: torch.Tensor | np.ndarray,
+    clip: bool = True,
+    data_range: float = 1.0,
 ) -> float:
-    """Structural similarity (Wang et al. 2004) with data range 1, averaged over channels; 7x7 window."""
+    """Structural similarity (Wang et al. 2004), averaged over channels; 7x7 window.
+
+    ``data_range`` is the range of the images' values: 1 for images in [0, 1] (the course's
+    convention). scikit-image takes 2 for float images when it is not given, which some papers' code
+    does (LINR); that raises SSIM, so pass 2 only to compare with such numbers.
+    """
+    if (
+        isinstance(data_range, bool)
+        or not isinstance(data_range, (int, float))
+        or not data_range > 0
+    ):
+        raise ValueError(f"data_range must be a positive number, got {data_range!r}")
     p, t = _pair(pred, target, clip)
     win = min(7, *(s if s % 2 else s - 1 for s in t.shape[:2]))
     if win < 3:
         raise ValueError(f"ssim needs images of at least 3x3 pixels, got {t.shape[:2]}")
     return float(
         structural_similarity(
-            t, p, data_range=1.0, win_size=win, channel_axis=2 if t.ndim == 3 else None
+            t, p, data_range=data_range, win_size=win, channel_axis=2 if t.ndim == 3 else None
         )
     )

@@ -62,6 +62,15 @@ def test_ssim_against_skimage():
     assert ssim(img, img) == pytest.approx(1.0)
     rgb = load_image("astronaut", 32)
     assert 0 < ssim((rgb * 0.9), rgb) < 1
+    # scikit-image's float default (data range 2, used by some papers' code) raises SSIM
+    ref2 = structural_similarity(
+        img[0].numpy().astype(np.float64), noisy[0].numpy().astype(np.float64), data_range=2.0
+    )
+    assert ssim(noisy, img, data_range=2) == pytest.approx(ref2, rel=1e-6)
+    assert ssim(noisy, img, data_range=2) > ssim(noisy, img) + 0.02
+    for bad in (0, -1, True, "2"):
+        with pytest.raises(ValueError, match="data_range must be a positive number"):
+            ssim(noisy, img, data_range=bad)
 
 
 def test_metric_shape_mismatch():
