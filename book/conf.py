@@ -1,11 +1,12 @@
 """Sphinx configuration of the course site (``make book``).
 
-The site is built from the repository root (``sphinx-build -c book . build/book/html``) so that the
-links written for GitHub and JupyterLab (``notebooks/01_x.ipynb`` in the README, ``../docs/x.md`` in a
-notebook) resolve unchanged. Notebooks are rendered from their saved outputs, never executed. Nothing
-in notebooks/, docs/ or README.md is rewritten on disk: the sidebar and the widget notes are added to
-the text that Sphinx reads, in memory (see ``_on_source_read``). The sidebar is globbed at each
-build, so build with ``-E`` (as ``make book`` does) for a new docs/ page to appear on every page.
+The site is built from the repository root (``sphinx-build -c book . build/book/html``) so that
+the links written for GitHub and JupyterLab (``notebooks/01_x.ipynb`` in the README,
+``../docs/x.md`` in a notebook) resolve unchanged. Notebooks are rendered from their saved outputs,
+never executed. Nothing in notebooks/, docs/ or README.md is rewritten on disk: the sidebar and the
+widget notes are added to the text that Sphinx reads, in memory (see ``_on_source_read``). The
+sidebar is globbed at each build, so build with ``-E`` (as ``make book`` does) for a new docs/ page
+to appear on every page.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ copyright = "the course authors, MIT licence"
 
 extensions = ["myst_nb"]
 root_doc = "README"
-# Only the course's pages; everything else in the repository is not a page (links to a .py file or to
-# the Makefile become download links).
+# Only the course's pages; everything else in the repository is not a page (links to a .py file or
+# to the Makefile become download links).
 include_patterns = ["README.md", "notebooks/[0-9]*.ipynb", "docs/**.md", "data/README.md"]
 exclude_patterns = [
     ".venv",
@@ -75,7 +76,8 @@ _WIDGET_CALL = re.compile(
 
 
 def _is_widget_cell(cell: dict) -> bool:
-    """A code cell that shows an ipywidgets UI: by its call, or by its saved output (a view or its repr)."""
+    """A code cell that shows an ipywidgets UI: by its call, or by its saved output (a view or its
+    repr)."""
     if cell.get("cell_type") != "code":
         return False
     source = cell.get("source", "")
@@ -121,7 +123,8 @@ def _title(path: pathlib.Path) -> str:
     )
 
 
-# Reference pages whose name holds one of these words come first, in this order; the rest follow by name.
+# Reference pages whose name holds one of these words come first, in this order; the rest follow by
+# name.
 DOC_ORDER = ["reference", "glossary", "instructor", "library", "result", "benchmark"]
 
 

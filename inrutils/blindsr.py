@@ -1,4 +1,5 @@
-"""Blind super-resolution with a Neural Knitwork: the image and the downscaling kernel learned jointly.
+"""Blind super-resolution with a Neural Knitwork: the image and the downscaling kernel learned
+jointly.
 
 The paper (Czerkawski et al., 2021, and ``strath-ai/neural-knitworks``'s ``SuperResolver``) learns
 the unknown blur kernel *together* with the high-resolution image: a :class:`DeepLinearKernel`
@@ -33,8 +34,9 @@ from .knitwork import (
 
 
 def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> torch.Tensor:
-    """The SR forward model: convolve ``(C, H, W)`` with ``kernel`` ``(s, s)`` (reflect padding; the kernel need not
-    sum to 1 while it is being learned), keep every ``factor``-th pixel starting at ``factor // 2``."""
+    """The SR forward model: convolve ``(C, H, W)`` with ``kernel`` ``(s, s)`` (reflect padding; the
+    kernel need not sum to 1 while it is being learned), keep every ``factor``-th pixel starting at
+    ``factor // 2``."""
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor!r}")
     r = kernel.shape[-1] // 2
@@ -44,11 +46,13 @@ def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> to
 
 
 class DeepLinearKernel(nn.Module):
-    """A blur kernel as a product of linear convolutions without bias or nonlinearity (KernelGAN's generator).
+    """A blur kernel as a product of linear convolutions without bias or nonlinearity (KernelGAN's
+    generator).
 
-    ``sizes`` are the layers' kernel sizes (odd; official and KernelGAN: 7, 5, 3, 1, 1, 1 with ``width``
-    64), the effective kernel has size ``sum(sizes) - len(sizes) + 1`` (13). Initialised near a delta.
-    :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or summing to 1.
+    ``sizes`` are the layers' kernel sizes (odd; official and KernelGAN: 7, 5, 3, 1, 1, 1 with
+    ``width`` 64), the effective kernel has size ``sum(sizes) - len(sizes) + 1`` (13). Initialised
+    near a delta. :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or
+    summing to 1.
     """
 
     def __init__(self, sizes: tuple[int, ...] = (7, 5, 3, 1, 1, 1), width: int = 64):
@@ -67,8 +71,9 @@ class DeepLinearKernel(nn.Module):
                 layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
 
     def kernel(self, normalise: bool = True) -> torch.Tensor:
-        """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do (computed by
-        passing a centred delta through them); :func:`kernel_downscale` applies it as a convolution kernel."""
+        """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do
+        (computed by passing a centred delta through them); :func:`kernel_downscale` applies it as a
+        convolution kernel."""
         k = torch.zeros(
             1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device
         )
@@ -81,8 +86,8 @@ class DeepLinearKernel(nn.Module):
 
 @dataclass
 class SRResult:
-    """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)`` (the Reconstructor's), the kernel
-    (normalised), the image of the patch centres (scale 0) and the losses."""
+    """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)`` (the Reconstructor's),
+    the kernel (normalised), the image of the patch centres (scale 0) and the losses."""
 
     image: torch.Tensor
     kernel: torch.Tensor
@@ -107,16 +112,18 @@ def train_sr(
     seed: int = 0,
     eval_every: int = 100,
 ) -> SRResult:
-    """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer grid.
+    """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer
+    grid.
 
     With ``kernel=None`` (blind, the paper's setting) a :class:`DeepLinearKernel` is learned jointly
-    (its own Adam, ``kernel_lr``); with a given ``kernel`` it stays fixed (e.g. the true one, an oracle).
-    Loss: MSE (summed over channels) between :func:`kernel_downscale` of the Reconstructor's image and
-    ``low`` + ``|1 - sum(k)|`` (learned kernel only) + ``alpha *`` consistency on the fine grid +
-    ``gamma *`` adversarial, where the discriminator tells stacks of ``low`` (real) from predicted
-    fine-grid stacks. With ``central`` the same data term is added for the image of the patch centres (the
-    official ``central_patch_downsampling`` option, off there by default): it reaches the generator
-    directly instead of through the deep linear Reconstructor, which learns slowly.
+    (its own Adam, ``kernel_lr``); with a given ``kernel`` it stays fixed (e.g. the true one, an
+    oracle). Loss: MSE (summed over channels) between :func:`kernel_downscale` of the
+    Reconstructor's image and ``low`` + ``|1 - sum(k)|`` (learned kernel only) + ``alpha *``
+    consistency on the fine grid + ``gamma *`` adversarial, where the discriminator tells stacks of
+    ``low`` (real) from predicted fine-grid stacks. With ``central`` the same data term is added for
+    the image of the patch centres (the official ``central_patch_downsampling`` option, off there by
+    default): it reaches the generator directly instead of through the deep linear Reconstructor,
+    which learns slowly.
     Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
     data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
     image saw content from outside the crop there).

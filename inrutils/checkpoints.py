@@ -24,7 +24,8 @@ class CheckpointError(ValueError):
 
 
 def save(model: nn.Module, path: str | pathlib.Path, **meta: Any) -> pathlib.Path:
-    """Save ``model``'s weights, class and config to ``path`` (parent folders created); ``meta``: plain values to store."""
+    """Save ``model``'s weights, class and config to ``path`` (parent folders created); ``meta``:
+    plain values to store."""
     kind = type(model).__name__
     if kind not in MODELS or not hasattr(model, "config"):
         raise ValueError(
@@ -57,7 +58,8 @@ def _read(path: pathlib.Path) -> dict:
         raise CheckpointError(f"{path} is not an inrutils checkpoint (expected format {FORMAT!r})")
     if payload.get("version") != VERSION:
         raise CheckpointError(
-            f"{path} has checkpoint version {payload.get('version')!r}; this inrutils reads version {VERSION}"
+            f"{path} has checkpoint version {payload.get('version')!r}; this inrutils reads "
+            f"version {VERSION}"
         )
     return payload
 
@@ -65,7 +67,8 @@ def _read(path: pathlib.Path) -> dict:
 def load(
     path: str | pathlib.Path, model: nn.Module | None = None, device: str | torch.device = "cpu"
 ) -> nn.Module:
-    """Load a checkpoint into ``model`` (checked first) or into a model rebuilt from the stored config.
+    """Load a checkpoint into ``model`` (checked first) or into a model rebuilt from the stored
+    config.
 
     A different class, a different config or any missing/unexpected/mis-shaped tensor
     raises :class:`CheckpointError` listing the differences. The model is returned on

@@ -58,7 +58,8 @@ def device(name: str | None = None) -> torch.device:
     if not _DEVICE_RE.match(requested):
         source = "device" if name is not None else "INRUTILS_DEVICE"
         raise ValueError(
-            f"{source}={requested!r} is not a device name; allowed: 'auto', 'cpu', 'mps', 'cuda', 'cuda:N'"
+            f"{source}={requested!r} is not a device name; allowed: 'auto', 'cpu', 'mps', 'cuda', "
+            "'cuda:N'"
         )
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():

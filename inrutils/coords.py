@@ -30,7 +30,8 @@ def centres(
 def grid(
     *sizes: int, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
-    """Pixel-centre coordinates of an ``sizes[0] x sizes[1] x ...`` grid, shape ``(prod(sizes), len(sizes))``.
+    """Pixel-centre coordinates of an ``sizes[0] x sizes[1] x ...`` grid, shape
+    ``(prod(sizes), len(sizes))``.
 
     ``grid(h, w)`` gives ``(y, x)`` pairs in row-major order, so ``grid(2, 2)`` is
     ``[[-.5, -.5], [-.5, .5], [.5, -.5], [.5, .5]]``. Works in any dimension

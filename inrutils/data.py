@@ -155,7 +155,8 @@ def load_image(
 
 
 def load_tagged(path, fmt: str, what: str) -> dict:
-    """Read a ``torch.save``'d dict whose ``"format"`` is ``fmt`` (shipped datasets and checkpoints), safely.
+    """Read a ``torch.save``'d dict whose ``"format"`` is ``fmt`` (shipped datasets and
+    checkpoints), safely.
 
     ``torch.load(weights_only=True)``; a missing file names ``what`` and points to data/README.md,
     another format is refused.

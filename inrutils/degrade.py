@@ -1,4 +1,5 @@
-"""Forward models of image degradation, shared by the restoration notebooks (LINR, Knitworks, O-INR).
+"""Forward models of image degradation, shared by the restoration notebooks (LINR, Knitworks,
+O-INR).
 
 Every operator takes a ``(C, H, W)`` float image with values in [0, 1] and is written in
 plain PyTorch, so the *differentiable* ones (``blur``, ``downsample``, ``apply_mask``) can
@@ -6,10 +7,12 @@ sit inside a loss: a network is then fitted so that its rendering, pushed throug
 operator, matches the observation. Noise is seeded and never touches the global RNG.
 
 ============================  =========================================================
-``gaussian_noise``            ``y = x + sigma * n``, ``n ~ N(0, 1)`` (clipped to [0, 1] by default, as in DIP)
+``gaussian_noise``            ``y = x + sigma * n``, ``n ~ N(0, 1)`` (clipped to [0, 1] by default,
+                              as in DIP)
 ``poisson_noise``             photon noise: ``y = (Poisson(peak * x) + readout * n) / peak``
 ``gaussian_kernel``, ``blur``  normalised odd-sized Gaussian kernel; per-channel 2-D convolution
-``downsample``                 ``"bicubic"`` (antialiased, = ``torch`` interpolate), ``"lanczos2"``, ``"box"``
+``downsample``                 ``"bicubic"`` (antialiased, = ``torch`` interpolate), ``"lanczos2"``,
+                               ``"box"``
 ``random_mask``, ``text_mask``, ``box_mask``   ``(1, H, W)`` float masks, 1 = observed
 ``apply_mask``                 ``mask * x`` (the inpainting forward model)
 ============================  =========================================================
@@ -28,12 +31,14 @@ DOWNSAMPLERS = ("bicubic", "lanczos2", "box")
 
 
 def check_image(img: object, name: str = "img", range01: bool = True) -> torch.Tensor:
-    """Return ``img`` if it is a floating ``(C, H, W)`` tensor (values in [0, 1] when ``range01``); else raise ``ValueError``."""
+    """Return ``img`` if it is a floating ``(C, H, W)`` tensor (values in [0, 1] when ``range01``);
+    else raise ``ValueError``."""
     if not isinstance(img, torch.Tensor):
         raise ValueError(f"{name} must be a (C, H, W) torch.Tensor, got {type(img).__name__}")
     if img.ndim != 3 or not img.is_floating_point():
         raise ValueError(
-            f"{name} must be a floating (C, H, W) tensor, got dtype {img.dtype} shape {tuple(img.shape)}"
+            f"{name} must be a floating (C, H, W) tensor, got dtype {img.dtype} shape "
+            f"{tuple(img.shape)}"
         )
     if range01:
         lo, hi = float(img.min()), float(img.max())
@@ -54,7 +59,8 @@ def _generator(seed: int, device: torch.device) -> torch.Generator:
 def gaussian_noise(
     img: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True
 ) -> torch.Tensor:
-    """``img + sigma * N(0, 1)`` with its own seeded generator; clipped to [0, 1] unless ``clip=False``.
+    """``img + sigma * N(0, 1)`` with its own seeded generator; clipped to [0, 1] unless
+    ``clip=False``.
 
     ``sigma`` is on the [0, 1] scale (the papers' ``sigma = 25`` on 8-bit images is ``25 / 255``).
     """
@@ -78,7 +84,8 @@ def gaussian_noise(
 def poisson_noise(
     img: torch.Tensor, peak: float, readout: float = 0.0, seed: int = 0, clip: bool = True
 ) -> torch.Tensor:
-    """Photon noise: ``(Poisson(peak * img) + readout * N(0, 1)) / peak``, seeded; clipped to [0, 1] unless ``clip=False``.
+    """Photon noise: ``(Poisson(peak * img) + readout * N(0, 1)) / peak``, seeded; clipped to [0, 1]
+    unless ``clip=False``.
 
     ``peak`` is the mean photon count of a white pixel (O-INR/WIRE use 30, with ``readout=2``
     counts of Gaussian read-out noise). Lower ``peak`` = noisier.
@@ -129,10 +136,12 @@ def gaussian_kernel(
 
 
 def kernel_moments(kernel: torch.Tensor) -> dict[str, float]:
-    """The Gaussian that a kernel resembles, from its second moments: the inverse of :func:`gaussian_kernel`.
+    """The Gaussian that a kernel resembles, from its second moments: the inverse of
+    :func:`gaussian_kernel`.
 
-    Returns ``sigma`` (spread along the major axis, pixels), ``sigma_minor`` and ``angle`` (degrees in
-    [0, 180), counter-clockwise from the x axis with y pointing down the rows, as in :func:`gaussian_kernel`).
+    Returns ``sigma`` (spread along the major axis, pixels), ``sigma_minor`` and ``angle`` (degrees
+    in [0, 180), counter-clockwise from the x axis with y pointing down the rows, as in
+    :func:`gaussian_kernel`).
     """
     k = check_kernel(kernel).detach().double()
     r = torch.arange(k.shape[0], dtype=torch.float64) - k.shape[0] // 2
@@ -157,20 +166,24 @@ def kernel_moments(kernel: torch.Tensor) -> dict[str, float]:
 
 
 def check_kernel(kernel: object) -> torch.Tensor:
-    """Return ``kernel`` if it is a square, odd-sized 2-D tensor summing to 1 (within 1e-3); else raise ``ValueError``."""
+    """Return ``kernel`` if it is a square, odd-sized 2-D tensor summing to 1 (within 1e-3); else
+    raise ``ValueError``."""
     if not isinstance(kernel, torch.Tensor) or kernel.ndim != 2:
         raise ValueError(
-            f"kernel must be a 2-D (k, k) tensor, got {getattr(kernel, 'shape', type(kernel).__name__)}"
+            "kernel must be a 2-D (k, k) tensor, got "
+            f"{getattr(kernel, 'shape', type(kernel).__name__)}"
         )
     k1, k2 = kernel.shape
     if k1 != k2 or k1 % 2 == 0:
         raise ValueError(
-            f"kernel must be square with an odd size (k, k), k = 1, 3, 5, ...; got {tuple(kernel.shape)}"
+            "kernel must be square with an odd size (k, k), k = 1, 3, 5, ...; got "
+            f"{tuple(kernel.shape)}"
         )
     total = float(kernel.detach().sum())
     if abs(total - 1) > 1e-3:
         raise ValueError(
-            f"kernel must sum to 1 (a blur preserves brightness), got sum {total:.4g}; divide it by its sum"
+            f"kernel must sum to 1 (a blur preserves brightness), got sum {total:.4g}; divide it "
+            "by its sum"
         )
     return kernel
 
@@ -184,7 +197,8 @@ def _pad_mode(padding: str) -> str:
 
 
 def blur(img: torch.Tensor, kernel: torch.Tensor, padding: str = "reflect") -> torch.Tensor:
-    """Convolve each channel of a ``(C, H, W)`` image with a ``(k, k)`` kernel; same size out; differentiable.
+    """Convolve each channel of a ``(C, H, W)`` image with a ``(k, k)`` kernel; same size out;
+    differentiable.
 
     True convolution (the kernel is flipped), so a non-symmetric kernel blurs in the
     direction a physicist expects. ``padding``: ``"reflect"`` (mirror without repeating the
@@ -238,13 +252,15 @@ def _check_factor(img: torch.Tensor, factor: object) -> int:
 
 
 def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch.Tensor:
-    """Downsample a ``(C, H, W)`` image by an integer ``factor`` (which must divide H and W); differentiable.
+    """Downsample a ``(C, H, W)`` image by an integer ``factor`` (which must divide H and W);
+    differentiable.
 
-    ``method``: ``"bicubic"`` (exactly ``torch.nn.functional.interpolate(..., mode="bicubic",
-    antialias=True)``: torch's antialiased path uses the Keys kernel with a = -0.5, the kernel of
-    PIL's BICUBIC and MATLAB's ``imresize``, stretched by ``factor``; torch's plain bicubic
-    upsampling, :func:`upsample_bicubic`, uses a = -0.75), ``"lanczos2"`` (see :func:`lanczos2_taps`, reflect-padded) or
-    ``"box"`` (the mean of each ``factor x factor`` block).
+    ``method``: ``"bicubic"`` (exactly
+    ``torch.nn.functional.interpolate(..., mode="bicubic", antialias=True)``: torch's antialiased
+    path uses the Keys kernel with a = -0.5, the kernel of PIL's BICUBIC and MATLAB's ``imresize``,
+    stretched by ``factor``; torch's plain bicubic upsampling, :func:`upsample_bicubic`, uses a =
+    -0.75), ``"lanczos2"`` (see :func:`lanczos2_taps`, reflect-padded) or ``"box"`` (the mean of
+    each ``factor x factor`` block).
     """
     check_image(img, range01=False)
     factor = _check_factor(img, factor)
@@ -279,7 +295,8 @@ def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch
 def upsample_bicubic(
     img: torch.Tensor, factor: int | None = None, size: tuple[int, int] | None = None
 ) -> torch.Tensor:
-    """Bicubic upsampling of a ``(C, H, W)`` image by ``factor`` or to ``size=(H', W')``: the classical SR baseline.
+    """Bicubic upsampling of a ``(C, H, W)`` image by ``factor`` or to ``size=(H', W')``: the
+    classical SR baseline.
 
     Pixel-centre aligned (``align_corners=False``); the result is clipped to [0, 1].
     """
@@ -302,7 +319,8 @@ def _check_hw(h: object, w: object) -> tuple[int, int]:
 
 
 def random_mask(h: int, w: int, observed: float, seed: int = 0) -> torch.Tensor:
-    """A ``(1, H, W)`` float mask with a fraction ``observed`` of pixels set to 1 (exactly ``round(observed H W)``), seeded."""
+    """A ``(1, H, W)`` float mask with a fraction ``observed`` of pixels set to 1 (exactly
+    ``round(observed H W)``), seeded."""
     h, w = _check_hw(h, w)
     if not (isinstance(observed, (int, float)) and 0 < observed <= 1):
         raise ValueError(
@@ -320,7 +338,8 @@ def random_mask(h: int, w: int, observed: float, seed: int = 0) -> torch.Tensor:
 def box_mask(
     h: int, w: int, fraction: float, center: tuple[float, float] = (0.5, 0.5)
 ) -> torch.Tensor:
-    """A ``(1, H, W)`` mask that hides one square hole covering ``fraction`` of the image (1 = observed).
+    """A ``(1, H, W)`` mask that hides one square hole covering ``fraction`` of the image (1 =
+    observed).
 
     ``center=(cy, cx)`` is the hole's centre as fractions of the height and width; the hole
     is shifted to stay inside the image.
@@ -352,7 +371,8 @@ def text_mask(
     fontsize: float | None = None,
     thickness: float = 1.0,
 ) -> torch.Tensor:
-    """A ``(1, H, W)`` mask that hides the pixels under ``text`` (drawn with matplotlib, centred); 1 = observed."""
+    """A ``(1, H, W)`` mask that hides the pixels under ``text`` (drawn with matplotlib, centred); 1
+    = observed."""
     h, w = _check_hw(h, w)
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a non-empty string")
@@ -387,15 +407,18 @@ def text_mask(
 
 
 def check_mask(mask: object, shape: tuple[int, ...]) -> torch.Tensor:
-    """Return ``mask`` if it is a ``(1, H, W)`` or ``(C, H, W)`` 0/1 tensor matching ``shape`` with an observed pixel."""
+    """Return ``mask`` if it is a ``(1, H, W)`` or ``(C, H, W)`` 0/1 tensor matching ``shape`` with
+    an observed pixel."""
     if not isinstance(mask, torch.Tensor) or mask.ndim != 3:
         raise ValueError(
-            f"mask must be a (1, H, W) or (C, H, W) tensor, got {getattr(mask, 'shape', type(mask).__name__)}"
+            "mask must be a (1, H, W) or (C, H, W) tensor, got "
+            f"{getattr(mask, 'shape', type(mask).__name__)}"
         )
     c, h, w = shape
     if tuple(mask.shape[1:]) != (h, w) or mask.shape[0] not in (1, c):
         raise ValueError(
-            f"mask has shape {tuple(mask.shape)}, the image {tuple(shape)}: expected (1, {h}, {w}) or ({c}, {h}, {w})"
+            f"mask has shape {tuple(mask.shape)}, the image {tuple(shape)}: expected (1, {h}, "
+            f"{w}) or ({c}, {h}, {w})"
         )
     if not bool(((mask == 0) | (mask == 1)).all()):
         raise ValueError("mask must contain only 0 (missing) and 1 (observed)")
@@ -405,7 +428,8 @@ def check_mask(mask: object, shape: tuple[int, ...]) -> torch.Tensor:
 
 
 def apply_mask(img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The inpainting forward model ``mask * img`` (missing pixels become 0); differentiable in ``img``."""
+    """The inpainting forward model ``mask * img`` (missing pixels become 0); differentiable in
+    ``img``."""
     check_image(img, range01=False)
     mask = check_mask(mask, tuple(img.shape)).to(img)
     return img * mask

@@ -1,4 +1,5 @@
-"""Derivatives of a coordinate network with respect to its input: gradient, Hessian, Laplacian, divergence, all partials.
+"""Derivatives of a coordinate network with respect to its input: gradient, Hessian, Laplacian,
+divergence, all partials.
 
 An INR ``Phi(x)`` is a differentiable function, so its derivatives at any coordinate are
 exact (no finite-difference stencil, no grid). Two ways to get them:
@@ -11,9 +12,10 @@ exact (no finite-difference stencil, no grid). Two ways to get them:
   ``d_alpha h = sum over set partitions pi of alpha of sin^(|pi|)(z) * prod_{B in pi} d_B z``
   with ``sin^(n)(z) = sin(z + n pi / 2)``. No graph is stored, so memory stays small.
 
-``method="auto"`` picks ``"fast"`` for :class:`inrutils.models.Siren` at order 2 and above
-(where it pays off; see ``scripts/bench_derivatives.py``) and ``"autograd"`` otherwise. Both evaluate in chunks of points, so peak memory does not grow with the number
-of points. The results are detached tensors (for analysis and as cached features).
+``method="auto"`` picks ``"fast"`` for :class:`inrutils.models.Siren` at order 2 and above (where it
+pays off; see ``scripts/bench_derivatives.py``) and ``"autograd"`` otherwise. Both evaluate in
+chunks of points, so peak memory does not grow with the number of points. The results are detached
+tensors (for analysis and as cached features).
 
 **Order of the partials.** For input dimension ``D`` and maximum order ``K`` the partials are
 the sorted multi-indices of :func:`partial_indices`, by order then lexicographically; for
@@ -39,7 +41,8 @@ METHODS = ("auto", "autograd", "fast")
 
 @cache
 def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
-    """All multi-indices up to ``order`` for ``in_dim`` inputs: ``()`` (the value), then order 1, 2, ... each sorted."""
+    """All multi-indices up to ``order`` for ``in_dim`` inputs: ``()`` (the value), then order 1, 2,
+    ... each sorted."""
     if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
         raise ValueError(f"in_dim must be a positive integer, got {in_dim!r}")
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
@@ -51,7 +54,8 @@ def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
 
 
 def partial_names(in_dim: int, order: int, names: tuple[str, ...] | None = None) -> list[str]:
-    """Readable names of :func:`partial_indices`: ``f, f_y, f_x, f_yy, ...`` for 2-D ``(y, x)`` inputs."""
+    """Readable names of :func:`partial_indices`: ``f, f_y, f_x, f_yy, ...`` for 2-D ``(y, x)``
+    inputs."""
     if names is None:
         names = (
             ("y", "x")
@@ -82,7 +86,8 @@ def _set_partitions(items: list[int]):
 def _faa_di_bruno(
     in_dim: int, order: int
 ) -> tuple[tuple[int, int, tuple[tuple[int, ...], ...]], ...]:
-    """Faa di Bruno's terms with two or more blocks: ``(target, m, products)`` per partial and block count.
+    """Faa di Bruno's terms with two or more blocks: ``(target, m, products)`` per partial and block
+    count.
 
     ``products`` lists, for each set partition of the target multi-index into ``m >= 2``
     blocks, the positions (in :func:`partial_indices`) of the blocks' partials; the term is
@@ -104,7 +109,8 @@ def _faa_di_bruno(
 
 
 def shift_index(in_dim: int, order: int, sub_order: int) -> torch.Tensor:
-    """Where the partials of a derivative live in a jet: ``(P_{order - sub_order}, P_{sub_order})`` positions.
+    """Where the partials of a derivative live in a jet: ``(P_{order - sub_order}, P_{sub_order})``
+    positions.
 
     Entry ``[b, a]`` is the position in ``partial_indices(in_dim, order)`` of the multi-index
     ``alpha + beta`` (``alpha`` the ``a``-th of ``partial_indices(in_dim, sub_order)``, ``beta``
@@ -125,12 +131,15 @@ def shift_index(in_dim: int, order: int, sub_order: int) -> torch.Tensor:
 
 
 def compose_jet(z: torch.Tensor, sigma_derivs: list[torch.Tensor], in_dim: int) -> torch.Tensor:
-    """The jet of ``sigma(z(x))`` from the jet of ``z`` (Faa di Bruno), differentiable (no in-place ops).
+    """The jet of ``sigma(z(x))`` from the jet of ``z`` (Faa di Bruno), differentiable (no in-place
+    ops).
 
-    ``z``: ``(P, ...)`` all partials of ``z`` up to some order ``K`` (``P = len(partial_indices(in_dim, K))``,
-    ``z[0]`` the value); ``sigma_derivs[m]``: ``sigma^(m)(z[0])`` for ``m = 0..K``, each shaped like
-    ``z[0]``. Returns the ``(P, ...)`` partials of ``sigma(z)``:
-    ``d_alpha sigma(z) = sum over set partitions pi of alpha of sigma^(|pi|)(z) prod_{B in pi} d_B z``.
+    ``z``: ``(P, ...)`` all partials of ``z`` up to some order ``K``
+    (``P = len(partial_indices(in_dim, K))``, ``z[0]`` the value); ``sigma_derivs[m]``:
+    ``sigma^(m)(z[0])`` for ``m = 0..K``, each shaped like ``z[0]``. Returns the ``(P, ...)``
+    partials of ``sigma(z)``:
+    ``d_alpha sigma(z) = sum over set partitions pi of alpha of sigma^(|pi|)(z) prod_{B in pi} d_B
+    z``.
     """
     n_partials = z.shape[0]
     order = 0
@@ -161,7 +170,8 @@ def _check(
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or not coords.is_floating_point():
         raise ValueError(
-            f"coords must be a floating (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}"
+            "coords must be a floating (N, D) tensor, got "
+            f"{getattr(coords, 'shape', type(coords).__name__)}"
         )
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise ValueError(f"order must be an integer >= 0, got {order!r}")
@@ -182,11 +192,12 @@ def _check(
 
 
 def _placed(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
-    """``coords`` on the model's device and in its dtype (a parameter-free model keeps the coordinates' own).
+    """``coords`` on the model's device and in its dtype (a parameter-free model keeps the
+    coordinates' own).
 
     Also checks that the coordinate width ``D`` is one the model accepts: a model that declares an
-    integer ``in_dim`` (in its ``config``, as every course model does, or as an attribute) is compared
-    directly, any other is tried on one point.
+    integer ``in_dim`` (in its ``config``, as every course model does, or as an attribute) is
+    compared directly, any other is tried on one point.
     """
     param = next(iter(model.parameters()), None)
     if param is not None:
@@ -206,9 +217,9 @@ def _placed(model: nn.Module, coords: torch.Tensor) -> torch.Tensor:
             model(coords[:1])
     except RuntimeError as err:
         raise ValueError(
-            f"coords of width D={d} do not fit this {type(model).__name__} (evaluating it on one point "
-            f"failed: {str(err).splitlines()[0]}); pass (N, D) coordinates with the D the model was "
-            "built for"
+            f"coords of width D={d} do not fit this {type(model).__name__} (evaluating it on one "
+            f"point failed: {str(err).splitlines()[0]}); pass (N, D) coordinates with the D the "
+            "model was built for"
         ) from None
     return coords
 
@@ -249,7 +260,8 @@ def _fast_chunk(model: Siren, x: torch.Tensor, order: int) -> torch.Tensor:
 
 
 def _autograd_chunk(model: nn.Module, x: torch.Tensor, order: int) -> torch.Tensor:
-    """(P, n, C) partials by nested autograd; each gradient call yields one row of the next order."""
+    """(P, n, C) partials by nested autograd; each gradient call yields one row of the next
+    order."""
     d = x.shape[1]
     indices = partial_indices(d, order)
     with torch.enable_grad():
@@ -289,7 +301,8 @@ def all_partials(
     method: str = "auto",
     chunk: int | None = None,
 ) -> torch.Tensor:
-    """All partial derivatives up to ``order`` at ``coords`` ``(N, D)``: a detached ``(P, N, C)`` tensor.
+    """All partial derivatives up to ``order`` at ``coords`` ``(N, D)``: a detached ``(P, N, C)``
+    tensor.
 
     ``P = len(partial_indices(D, order))`` in that order (``[0]`` is the value itself). Points
     are processed ``chunk`` at a time (default :data:`DEFAULT_CHUNK` per method) on the
@@ -315,9 +328,10 @@ def all_partials(
         del piece
     if order >= 2 and not bool(out[1 + coords.shape[1] :].any()):
         warnings.warn(
-            f"every derivative of order 2..{order} of this {type(model).__name__} is exactly zero: a ReLU network on raw "
-            "coordinates is piecewise linear, so its second derivatives vanish almost everywhere. Use a smooth "
-            "network (Siren, or an MLP with activation='sine'/'tanh' or a Fourier-feature encoding).",
+            f"every derivative of order 2..{order} of this {type(model).__name__} is exactly "
+            "zero: a ReLU network on raw coordinates is piecewise linear, so its second "
+            "derivatives vanish almost everywhere. Use a smooth network (Siren, or an MLP with "
+            "activation='sine'/'tanh' or a Fourier-feature encoding).",
             stacklevel=2,
         )
     return out
@@ -330,7 +344,8 @@ def derivative_features(
     method: str = "auto",
     chunk: int | None = None,
 ) -> torch.Tensor:
-    """The value and all partials up to ``order`` as one ``(N, P * C)`` tensor (column ``p * C + c``).
+    """The value and all partials up to ``order`` as one ``(N, P * C)`` tensor (column
+    ``p * C + c``).
 
     The input of an INSP-Net operator: ``P`` partials (see :func:`partial_names`) of each of
     the ``C`` output channels, per point. Detached; computed in chunks (see :func:`all_partials`).
@@ -351,7 +366,8 @@ def gradient(
 def hessian(
     model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
 ) -> torch.Tensor:
-    """``d^2 Phi_c / d x_i d x_j`` at ``coords`` ``(N, D)``: a detached, symmetric ``(N, C, D, D)`` tensor."""
+    """``d^2 Phi_c / d x_i d x_j`` at ``coords`` ``(N, D)``: a detached, symmetric ``(N, C, D, D)``
+    tensor."""
     d = coords.shape[-1] if isinstance(coords, torch.Tensor) else 0
     parts = all_partials(model, coords, 2, method, chunk)
     n, c = parts.shape[1:]
@@ -366,19 +382,21 @@ def hessian(
 def laplacian(
     model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
 ) -> torch.Tensor:
-    """``sum_i d^2 Phi_c / d x_i^2`` at ``coords`` ``(N, D)``: a detached ``(N, C)`` tensor (the Hessian's trace)."""
+    """``sum_i d^2 Phi_c / d x_i^2`` at ``coords`` ``(N, D)``: a detached ``(N, C)`` tensor (the
+    Hessian's trace)."""
     return torch.diagonal(hessian(model, coords, method, chunk), dim1=-2, dim2=-1).sum(-1)
 
 
 def divergence(
     model: nn.Module, coords: torch.Tensor, method: str = "auto", chunk: int | None = None
 ) -> torch.Tensor:
-    """``sum_i d Phi_i / d x_i`` of a vector field with ``C == D`` outputs: a detached ``(N,)`` tensor."""
+    """``sum_i d Phi_i / d x_i`` of a vector field with ``C == D`` outputs: a detached ``(N,)``
+    tensor."""
     g = gradient(model, coords, method, chunk)
     if g.shape[1] != g.shape[2]:
         raise ValueError(
-            f"divergence needs a vector field with as many outputs as inputs, got {g.shape[1]} outputs "
-            f"for {g.shape[2]}-D coordinates"
+            f"divergence needs a vector field with as many outputs as inputs, got {g.shape[1]} "
+            f"outputs for {g.shape[2]}-D coordinates"
         )
     return torch.diagonal(g, dim1=-2, dim2=-1).sum(-1)
 
@@ -386,7 +404,8 @@ def divergence(
 def finite_differences(
     model: nn.Module, coords: torch.Tensor, order: int = 2, h: float | None = None
 ) -> torch.Tensor:
-    """Central finite differences of all partials up to ``order`` (at most 3), ``(P, N, C)``: the reference for tests.
+    """Central finite differences of all partials up to ``order`` (at most 3), ``(P, N, C)``: the
+    reference for tests.
 
     Uses the tensor-product central stencil ``prod_i (f(x + h e_i) - f(x - h e_i)) / 2h``
     with ``h = eps^(1 / (k + 2))`` for a partial of order ``k`` (balances truncation and

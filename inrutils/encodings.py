@@ -22,7 +22,8 @@ def fourier_features(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     """
     if x.ndim != 2 or B.ndim != 2 or x.shape[1] != B.shape[1]:
         raise ValueError(
-            f"x must be (N, D) and B (m, D) with the same D; got x {tuple(x.shape)}, B {tuple(B.shape)}"
+            f"x must be (N, D) and B (m, D) with the same D; got x {tuple(x.shape)}, B "
+            f"{tuple(B.shape)}"
         )
     proj = 2 * math.pi * x @ B.T
     return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1)

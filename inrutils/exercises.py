@@ -34,7 +34,8 @@ def _as_tensor(name: str, value: object) -> torch.Tensor:
 
 
 def _names_used(fn: Callable) -> set[str]:
-    """Global and attribute names that ``fn`` (and any function or lambda defined inside it) uses."""
+    """Global and attribute names that ``fn`` (and any function or lambda defined inside it)
+    uses."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return set()
@@ -73,11 +74,12 @@ def _bound_values(fn: Callable) -> list[object]:
 def _reject_library_call(
     fn: Callable, library: dict[str, Callable], task: str, probe: tuple | None = None
 ) -> None:
-    """Raise if ``fn`` is, or calls, one of the ``library`` functions that the exercise asks to write.
+    """Raise if ``fn`` is, or calls, one of the ``library`` functions that the exercise asks to
+    write.
 
     Catches the function itself (also inside ``functools.partial``), a call by name or by an alias
-    (``from ... import f as g``) and, when ``probe`` arguments are given, any call made while running
-    ``fn(*probe)`` (e.g. one looked up with ``getattr`` at run time).
+    (``from ... import f as g``) and, when ``probe`` arguments are given, any call made while
+    running ``fn(*probe)`` (e.g. one looked up with ``getattr`` at run time).
     """
     message = (
         "your function calls the library's `{}`: the exercise is to {} yourself "
@@ -114,7 +116,8 @@ def _reject_library_call(
 
 
 def check_grid(fn: Callable[[int, int], torch.Tensor]) -> None:
-    """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1, 1)."""
+    """``fn(h, w)`` must return the ``(h * w, 2)`` pixel-centre grid, ``(y, x)`` row-major, in (-1,
+    1)."""
     _reject_library_call(fn, {"grid": grid}, "build the grid from torch.arange / torch.meshgrid")
     for h, w in [(2, 2), (3, 5), (1, 4), (16, 9)]:
         got = _as_tensor("your grid", fn(h, w))
@@ -179,7 +182,8 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         want = fourier_features(x, B)
         if tuple(got.shape) != tuple(want.shape):
             raise AssertionError(
-                f"for x {tuple(x.shape)} and B {tuple(B.shape)} the output should be {tuple(want.shape)}, got {tuple(got.shape)}"
+                f"for x {tuple(x.shape)} and B {tuple(B.shape)} the output should be "
+                f"{tuple(want.shape)}, got {tuple(got.shape)}"
             )
         if torch.allclose(got, want.roll(m, dims=-1), atol=1e-5):
             raise AssertionError("the sines come first: the course's convention is [cos, sin]")
@@ -187,13 +191,15 @@ def check_fourier_features(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
             raise AssertionError("the 2 pi factor is missing: use cos(2 pi x B^T)")
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(
-                f"values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to {(got - want).abs().max():.3g}"
+                "values differ from [cos(2 pi x B^T), sin(2 pi x B^T)] by up to "
+                f"{(got - want).abs().max():.3g}"
             )
     _passed("Fourier feature map")
 
 
 def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
-    """``fn(d, sigma_ff)``: the Fourier-feature kernel ``E_B[cos(2 pi B d)]`` for offsets ``d`` of shape ``(N, D)``.
+    """``fn(d, sigma_ff)``: the Fourier-feature kernel ``E_B[cos(2 pi B d)]`` for offsets ``d`` of
+    shape ``(N, D)``.
 
     With ``B ~ N(0, sigma_ff^2 I)`` the answer is ``exp(-2 pi^2 sigma_ff^2 |d|^2)``, shape ``(N,)``;
     a Monte-Carlo estimate with many frequencies (error below 0.02) also passes.
@@ -212,7 +218,8 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
         want = torch.exp(-2 * torch.pi**2 * sigma_ff**2 * r2)
         if got.numel() != d.shape[0]:
             raise AssertionError(
-                f"for d of shape {tuple(d.shape)} return one value per row ({d.shape[0]}), got {got.numel()}"
+                f"for d of shape {tuple(d.shape)} return one value per row ({d.shape[0]}), got "
+                f"{got.numel()}"
             )
         if abs(float(got[0]) - 1) > 0.02:
             raise AssertionError(
@@ -223,7 +230,8 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
             and sigma_ff != 1
         ):
             raise AssertionError(
-                "the frequencies have standard deviation sigma_ff, so their variance is sigma_ff squared"
+                "the frequencies have standard deviation sigma_ff, so their variance is sigma_ff "
+                "squared"
             )
         if torch.allclose(got, torch.exp(-0.5 * sigma_ff**2 * r2), atol=0.02):
             raise AssertionError(
@@ -232,7 +240,8 @@ def check_ff_kernel(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
         if not torch.allclose(got, want, atol=0.02):
             i = int((got - want).abs().argmax())
             raise AssertionError(
-                f"sigma_ff={sigma_ff}, |d|={float(r2[i].sqrt()):.4g}: expected {float(want[i]):.4f}, got {float(got[i]):.4f}"
+                f"sigma_ff={sigma_ff}, |d|={float(r2[i].sqrt()):.4g}: expected "
+                f"{float(want[i]):.4f}, got {float(got[i]):.4f}"
             )
     _passed("Fourier-feature kernel")
 
@@ -250,7 +259,8 @@ def _pareto_reference(points: dict) -> list:
 
 
 def check_pareto_front(fn: Callable[[dict], list]) -> None:
-    """``fn(points)``: the sorted names of the points (name -> (seconds, psnr)) that no other point dominates."""
+    """``fn(points)``: the sorted names of the points (name -> (seconds, psnr)) that no other point
+    dominates."""
     _reject_library_call(
         fn, {"_pareto_reference": _pareto_reference}, "find the non-dominated methods"
     )
@@ -293,7 +303,8 @@ def check_pareto_front(fn: Callable[[dict], list]) -> None:
 def check_masked_mse(
     fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> None:
-    """``fn(pred, target, mask)`` must return the MSE over observed entries (mask ``(1, H, W)``, 1 = observed)."""
+    """``fn(pred, target, mask)`` must return the MSE over observed entries (mask ``(1, H, W)``, 1 =
+    observed)."""
     _reject_library_call(
         fn,
         {"masked_mse": masked_mse},
@@ -319,7 +330,8 @@ def check_masked_mse(
             )
         if not torch.allclose(got, want, atol=1e-6):
             raise AssertionError(
-                f"for a {c}x{h}x{w} image the loss should be {want.item():.6f}, got {got.item():.6f}"
+                f"for a {c}x{h}x{w} image the loss should be {want.item():.6f}, got "
+                f"{got.item():.6f}"
             )
         if not got.requires_grad:
             raise AssertionError(
@@ -329,13 +341,15 @@ def check_masked_mse(
         changed = target + (1 - mask) * 5.0
         if not torch.allclose(fn(pred, changed, mask), want, atol=1e-6):
             raise AssertionError(
-                "changing hidden pixels of the target changed the loss: only observed pixels may count"
+                "changing hidden pixels of the target changed the loss: only observed pixels may "
+                "count"
             )
     _passed("masked data term")
 
 
 def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
-    """``fn(img, factor)`` must average each ``factor x factor`` block of a ``(C, H, W)`` image, differentiably."""
+    """``fn(img, factor)`` must average each ``factor x factor`` block of a ``(C, H, W)`` image,
+    differentiably."""
     _reject_library_call(
         fn, {"downsample": downsample}, "write the block average", probe=(torch.zeros(1, 4, 4), 2)
     )
@@ -346,7 +360,8 @@ def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Non
         want = downsample(img.detach(), f, "box")
         if tuple(got.shape) != tuple(want.shape):
             raise AssertionError(
-                f"a {c}x{h}x{w} image downsampled by {f} should be {tuple(want.shape)}, got {tuple(got.shape)}"
+                f"a {c}x{h}x{w} image downsampled by {f} should be {tuple(want.shape)}, got "
+                f"{tuple(got.shape)}"
             )
         if f > 1 and torch.allclose(got, img.detach()[:, ::f, ::f], atol=1e-6):
             raise AssertionError(
@@ -362,7 +377,8 @@ def check_box_downsample(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Non
 
 
 def check_discrepancy_step(fn: Callable[[list, float, float], int]) -> None:
-    """``fn(losses, noise_sigma, tau)``: the 1-based step at which the data-fit MSE first reaches ``tau * sigma^2``.
+    """``fn(losses, noise_sigma, tau)``: the 1-based step at which the data-fit MSE first reaches
+    ``tau * sigma^2``.
 
     ``losses[k]`` is the residual MSE of step ``k + 1``; when the threshold is never reached the
     answer is the last step, ``len(losses)`` (the fit ran to the end). The discrepancy principle
@@ -414,7 +430,8 @@ def _reject_insp_library(fn: Callable, library: dict[str, object], task: str, pr
     """``_reject_library_call`` for a library of functions and ``nn.Module`` classes.
 
     A class is caught by name, by alias and inside ``functools.partial`` without being called; while
-    ``fn(*probe)`` runs, any call of a class's ``forward`` (or of a listed function) is caught as well.
+    ``fn(*probe)`` runs, any call of a class's ``forward`` (or of a listed function) is caught as
+    well.
     """
     _reject_library_call(fn, library, task)
     watched = {
@@ -424,7 +441,8 @@ def _reject_insp_library(fn: Callable, library: dict[str, object], task: str, pr
 
 
 def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
-    """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the last two axes), any ``D``."""
+    """``fn(H)`` must turn Hessians ``(N, C, D, D)`` into Laplacians ``(N, C)`` (the trace over the
+    last two axes), any ``D``."""
     from . import derivatives
 
     _reject_library_call(
@@ -433,8 +451,8 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
             name: getattr(derivatives, name)
             for name in ("laplacian", "hessian", "all_partials", "derivative_features")
         },
-        "work from the Hessian H you are given (the library computes the Laplacian from a model; the point is to "
-        "see that it is the trace of H) and take its trace",
+        "work from the Hessian H you are given (the library computes the Laplacian from a model; "
+        "the point is to see that it is the trace of H) and take its trace",
     )
     gen = torch.Generator().manual_seed(4)
     for n, c, d in [(5, 1, 2), (7, 3, 2), (4, 2, 3), (3, 1, 1)]:
@@ -450,11 +468,13 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
         want = torch.diagonal(hess, dim1=-2, dim2=-1).sum(-1)
         if tuple(got.shape) != (n, c):
             raise AssertionError(
-                f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got {tuple(got.shape)}"
+                f"Hessians of shape {(n, c, d, d)} should give Laplacians of shape {(n, c)}, got "
+                f"{tuple(got.shape)}"
             )
         if torch.allclose(got, hess.sum(dim=(-1, -2)), atol=1e-5) and d > 1:
             raise AssertionError(
-                "this sums every entry (the mixed partials too): the Laplacian sums the diagonal only"
+                "this sums every entry (the mixed partials too): the Laplacian sums the diagonal "
+                "only"
             )
         if d > 2 and torch.allclose(got, hess[..., 0, 0] + hess[..., 1, 1], atol=1e-5):
             raise AssertionError(
@@ -463,20 +483,22 @@ def check_laplacian_from_hessian(fn: Callable[[torch.Tensor], torch.Tensor]) -> 
             )
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(
-                f"for D = {d} the values differ from the trace of the Hessian by up to {(got - want).abs().max():.3g}"
+                f"for D = {d} the values differ from the trace of the Hessian by up to "
+                f"{(got - want).abs().max():.3g}"
             )
     _passed("Laplacian = trace of the Hessian")
 
 
 def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
-    """``fn(feats, coef)`` must return INSP-Conv's ``sum_p coef[p] * feats[:, p]`` as ``(N, 1)`` (one channel)."""
+    """``fn(feats, coef)`` must return INSP-Conv's ``sum_p coef[p] * feats[:, p]`` as ``(N, 1)``
+    (one channel)."""
     from . import insp
 
     _reject_insp_library(
         fn,
         {"INSPConv": insp.INSPConv, "INSPNet": insp.INSPNet},
-        "write the weighted sum of the partials (INSP-Conv is the library's version of exactly this: "
-        "a matrix-vector product or a sum over p)",
+        "write the weighted sum of the partials (INSP-Conv is the library's version of exactly "
+        "this: a matrix-vector product or a sum over p)",
         probe=(torch.randn(4, 6, generator=torch.Generator().manual_seed(50)), torch.ones(6)),
     )
     gen = torch.Generator().manual_seed(5)
@@ -491,13 +513,15 @@ def check_insp_conv(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) ->
             )
         if not torch.allclose(got.reshape(n, 1), want, atol=1e-5):
             raise AssertionError(
-                f"values differ from sum_p coef[p] * feats[:, p] by up to {(got.reshape(n, 1) - want).abs().max():.3g}"
+                "values differ from sum_p coef[p] * feats[:, p] by up to "
+                f"{(got.reshape(n, 1) - want).abs().max():.3g}"
             )
     _passed("INSP-Conv: a linear combination of the partials")
 
 
 def check_permute_hidden(fn: Callable[[Siren, torch.Tensor], Siren]) -> None:
-    """``fn(model, perm)`` must return a new SIREN whose first hidden layer's neurons are reordered by ``perm``.
+    """``fn(model, perm)`` must return a new SIREN whose first hidden layer's neurons are reordered
+    by ``perm``.
 
     The function must not change (every output equal) while the weight vector does.
     """
@@ -527,18 +551,19 @@ def check_permute_hidden(fn: Callable[[Siren, torch.Tensor], Siren]) -> None:
             new.net[1].linear.weight.detach(), model.net[1].linear.weight.detach()[:, perm]
         ):
             raise AssertionError(
-                "net[0]'s rows are permuted but net[1].linear.weight's columns are not: the next layer "
-                "must read the neurons in their new order"
+                "net[0]'s rows are permuted but net[1].linear.weight's columns are not: the next "
+                "layer must read the neurons in their new order"
             )
         raise AssertionError(
-            f"the function changed (max difference {gap:.3g}): permute net[0]'s weight rows and bias "
-            "entries, and net[1]'s weight columns, all with the same perm"
+            f"the function changed (max difference {gap:.3g}): permute net[0]'s weight rows and "
+            "bias entries, and net[1]'s weight columns, all with the same perm"
         )
     _passed("permuted SIREN: same function, different weights")
 
 
 def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple]) -> None:
-    """``fn(u, u_x, u_xx)`` must return ``(h, h_x, h_xx)`` for ``h = tanh(u(x))`` (chain rule, 1-D, order 2)."""
+    """``fn(u, u_x, u_xx)`` must return ``(h, h_x, h_xx)`` for ``h = tanh(u(x))`` (chain rule, 1-D,
+    order 2)."""
     from . import derivatives, insp
 
     _reject_insp_library(
@@ -563,7 +588,8 @@ def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tupl
         g = _as_tensor(name, g).to(torch.float64)
         if name == "h_xx" and torch.allclose(g, d1 * uxx, atol=1e-6):
             raise AssertionError(
-                "h_xx misses tanh''(u) * u_x**2: differentiate tanh'(u(x)) * u_x with the product rule"
+                "h_xx misses tanh''(u) * u_x**2: differentiate tanh'(u(x)) * u_x with the product "
+                "rule"
             )
         if name == "h_xx" and torch.allclose(g, d2 * ux**2, atol=1e-6):
             raise AssertionError("h_xx misses tanh'(u) * u_xx, the second term of the product rule")
@@ -576,10 +602,12 @@ def check_tanh_jet(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tupl
 
 
 def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
-    """``fn(rel)`` must turn the offsets ``(4, 2)`` of a query to its four codes into LIIF's blending weights ``(4,)``.
+    """``fn(rel)`` must turn the offsets ``(4, 2)`` of a query to its four codes into LIIF's
+    blending weights ``(4,)``.
 
-    Codes in the order (up-left, up-right, down-left, down-right); each weight is the area of the rectangle
-    spanned by the query and the *diagonally opposite* code, divided by the sum of the four areas.
+    Codes in the order (up-left, up-right, down-left, down-right); each weight is the area of the
+    rectangle spanned by the query and the *diagonally opposite* code, divided by the sum of the
+    four areas.
     """
     from . import liif
 
@@ -601,22 +629,26 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
             raise AssertionError(f"return one weight per code, shape (4,), got {tuple(got.shape)}")
         if torch.allclose(got, areas / areas.sum(), atol=1e-5):
             raise AssertionError(
-                "each code is weighted by its *own* rectangle: the nearest code then gets the smallest "
-                "weight; use the diagonally opposite code's area (reverse the list of areas)"
+                "each code is weighted by its *own* rectangle: the nearest code then gets the "
+                "smallest weight; use the diagonally opposite code's area (reverse the list of "
+                "areas)"
             )
         if not torch.allclose(got.sum(), torch.tensor(1.0), atol=1e-5):
             raise AssertionError(
-                f"the weights should sum to 1 (divide by the total area), got {float(got.sum()):.4f}"
+                "the weights should sum to 1 (divide by the total area), got "
+                f"{float(got.sum()):.4f}"
             )
         if not torch.allclose(got, want, atol=1e-5):
             raise AssertionError(
-                f"weights differ from the opposite-area rule by up to {(got - want).abs().max():.3g}"
+                "weights differ from the opposite-area rule by up to "
+                f"{(got - want).abs().max():.3g}"
             )
     _passed("local-ensemble weights: opposite areas, normalised")
 
 
 def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
-    """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1] frame, ``(y, x)``."""
+    """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1]
+    frame, ``(y, x)``."""
     from . import liif
 
     _reject_library_call(
@@ -631,7 +663,8 @@ def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
             )
         if torch.allclose(got, want / 2, rtol=1e-5):
             raise AssertionError(
-                "that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 / h"
+                "that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 "
+                "/ h"
             )
         if torch.allclose(got, want.flip(0), rtol=1e-5) and h != w:
             raise AssertionError("the order is (height, width), i.e. (y, x) like the coordinates")
@@ -641,11 +674,12 @@ def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
 
 
 def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
-    """``fn(patches, h, w)`` must return the cross-patch consistency loss of ``(h * w, C, 3, 3)`` scale-0 patches.
+    """``fn(patches, h, w)`` must return the cross-patch consistency loss of ``(h * w, C, 3, 3)``
+    scale-0 patches.
 
     Element ``(i, j)`` of the patch at pixel ``(y, x)`` is compared with the centre of the patch at
-    ``(y + i - 1, x + j - 1)``; pairs whose neighbour lies outside the image are left out; the loss sums,
-    over the nine elements, the mean squared difference over the valid pixels and channels.
+    ``(y + i - 1, x + j - 1)``; pairs whose neighbour lies outside the image are left out; the loss
+    sums, over the nine elements, the mean squared difference over the valid pixels and channels.
     """
     from .knitwork import extract_patches
 
@@ -659,12 +693,13 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
         own_centre = float((real - real[:, :, 1:2, 1:2]).pow(2).mean())
         if got.numel() == 1 and abs(float(got) - own_centre) < 1e-9:
             raise AssertionError(
-                "this compares each patch with its own centre; compare element (i, j) with the centre "
-                "predicted at the neighbouring pixel (y + i - 1, x + j - 1)"
+                "this compares each patch with its own centre; compare element (i, j) with the "
+                "centre predicted at the neighbouring pixel (y + i - 1, x + j - 1)"
             )
         if got.numel() != 1 or float(got) > 1e-10:
             raise AssertionError(
-                f"patches cut from a real image must give a loss of 0, got {got.flatten()[:3].tolist()}"
+                "patches cut from a real image must give a loss of 0, got "
+                f"{got.flatten()[:3].tolist()}"
             )
         fake = real + 0.1 * torch.randn(real.shape, generator=gen)
         outside = fake.clone()
@@ -679,14 +714,16 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
             )
         if abs(got - want) > 1e-6 * max(1.0, want):
             raise AssertionError(
-                f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour indexing "
-                "(row-major pixels) and that you sum over the nine elements the mean over valid pixels"
+                f"loss {got:.6g} differs from the reference {want:.6g}: check the neighbour "
+                "indexing (row-major pixels) and that you sum over the nine elements the mean "
+                "over valid pixels"
             )
     _passed("cross-patch consistency")
 
 
 def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) -> None:
-    """``fn(logits, real, smoothing)`` must be BCE-with-logits against ``1 - smoothing`` for real, ``0`` for fake."""
+    """``fn(logits, real, smoothing)`` must be BCE-with-logits against ``1 - smoothing`` for real,
+    ``0`` for fake."""
     logits = torch.tensor([-3.0, -0.5, 0.0, 0.7, 4.0])
     for real in (True, False):
         for sm in (0.0, 0.1, 0.3):
@@ -706,8 +743,8 @@ def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) 
                 and sm > 0
             ):
                 raise AssertionError(
-                    "fake labels were smoothed too (two-sided): one-sided smoothing only lowers the "
-                    "real target to 1 - smoothing and keeps fake targets at 0"
+                    "fake labels were smoothed too (two-sided): one-sided smoothing only lowers "
+                    "the real target to 1 - smoothing and keeps fake targets at 0"
                 )
             if abs(got - want) > 1e-6:
                 raise AssertionError(
@@ -717,7 +754,8 @@ def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) 
 
 
 def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
-    """``fn(h, w, n_freq)`` must return O-INR's encoding field ``(4 * n_freq, h, w)`` (see ``oinr.encoding_grid``)."""
+    """``fn(h, w, n_freq)`` must return O-INR's encoding field ``(4 * n_freq, h, w)`` (see
+    ``oinr.encoding_grid``)."""
     from .oinr import encoding_coords, encoding_grid
 
     _reject_library_call(
@@ -731,8 +769,8 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
         want = encoding_grid(h, w, n, dtype=torch.float64)
         if tuple(got.shape) != tuple(want.shape):
             raise AssertionError(
-                f"encoding({h}, {w}, {n}) should have shape {tuple(want.shape)} (4 * n_freq channels, "
-                f"then the grid), got {tuple(got.shape)}"
+                f"encoding({h}, {w}, {n}) should have shape {tuple(want.shape)} (4 * n_freq "
+                f"channels, then the grid), got {tuple(got.shape)}"
             )
         if torch.allclose(got[: 2 * n], want[2 * n :], atol=1e-5) and h != w:
             raise AssertionError(
@@ -760,7 +798,8 @@ def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:
 
 
 def check_encoding_derivative(fn: Callable[[int, int, int, int], torch.Tensor]) -> None:
-    """``fn(h, w, n_freq, dim)`` must return ``d gamma / d (y, x)[dim]`` on the grid, ``(4 * n_freq, h, w)``."""
+    """``fn(h, w, n_freq, dim)`` must return ``d gamma / d (y, x)[dim]`` on the grid,
+    ``(4 * n_freq, h, w)``."""
     from .oinr import encoding_grid
 
     _reject_library_call(

@@ -27,7 +27,8 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
 
 @dataclass
 class History:
-    """Per-step record of a fit: ``step`` (1-based), ``loss``, ``psnr`` (dB), ``time`` (s, cumulative).
+    """Per-step record of a fit: ``step`` (1-based), ``loss``, ``psnr`` (dB), ``time`` (s,
+    cumulative).
 
     ``psnr[k]`` is measured on the prediction made *during* step ``k`` (before that
     step's update), against ``reference`` when one was given to :func:`fit`, otherwise
@@ -128,7 +129,8 @@ def fit(
     progress: bool = True,
     desc: str = "fit",
 ) -> History:
-    """Train ``model`` in place so that ``model(coords)`` matches ``target``; return the :class:`History`.
+    """Train ``model`` in place so that ``model(coords)`` matches ``target``; return the
+    :class:`History`.
 
     Shapes: ``coords`` ``(N, D)``; without ``forward_op`` ``target`` is ``(N, C)``. With
     ``batch_size`` each step uses a fresh random subset of that many samples (mini-batch),
@@ -158,19 +160,22 @@ def fit(
     loss_fn = LOSSES.get(loss) if isinstance(loss, str) else loss
     if loss_fn is None or not callable(loss_fn):
         raise ValueError(
-            f"loss={loss!r} is unknown; allowed: {', '.join(map(repr, LOSSES))} or a callable(pred, target)"
+            f"loss={loss!r} is unknown; allowed: {', '.join(map(repr, LOSSES))} or a "
+            "callable(pred, target)"
         )
 
     n = coords.shape[0]
     if forward_op is None:
         if target.ndim != 2 or target.shape[0] != n:
             raise ValueError(
-                f"target must have shape (N, C) = ({n}, C) to match coords {tuple(coords.shape)}, got {tuple(target.shape)}"
-                " (for a (C, H, W) image use coords.image_to_samples or fit_image)"
+                f"target must have shape (N, C) = ({n}, C) to match coords {tuple(coords.shape)}, "
+                f"got {tuple(target.shape)} (for a (C, H, W) image use coords.image_to_samples or "
+                "fit_image)"
             )
         if reference is not None and tuple(reference.shape) != tuple(target.shape):
             raise ValueError(
-                f"reference must have the target's shape {tuple(target.shape)}, got {tuple(reference.shape)}"
+                f"reference must have the target's shape {tuple(target.shape)}, got "
+                f"{tuple(reference.shape)}"
             )
     else:
         if not callable(forward_op):
@@ -187,7 +192,8 @@ def fit(
             and image_shape[0] * image_shape[1] == n
         ):
             raise ValueError(
-                f"image_shape=(H, W) with H * W = N = {n} is required with forward_op, got {image_shape!r}"
+                f"image_shape=(H, W) with H * W = N = {n} is required with forward_op, got "
+                f"{image_shape!r}"
             )
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= n
@@ -230,8 +236,9 @@ def fit(
             bar.close()
             lr_now = opt.param_groups[0]["lr"]
             raise FitDivergedError(
-                f"fit diverged: the loss is {loss_value} at step {step} of {steps} (lr={lr_now:g}); "
-                f"try a lower learning rate such as lr={lr_now / 10:g}. History of the {step - 1} finite steps is in .history",
+                f"fit diverged: the loss is {loss_value} at step {step} of {steps} "
+                f"(lr={lr_now:g}); try a lower learning rate such as lr={lr_now / 10:g}. History "
+                f"of the {step - 1} finite steps is in .history",
                 history,
             )
         opt.step()
@@ -239,7 +246,8 @@ def fit(
             if ref is not None and ref.shape != pred.shape:
                 bar.close()
                 raise ValueError(
-                    f"reference must have the prediction's shape {tuple(pred.shape)}, got {tuple(ref.shape)}"
+                    f"reference must have the prediction's shape {tuple(pred.shape)}, got "
+                    f"{tuple(ref.shape)}"
                 )
             if ref is not None:
                 psnr = _psnr_from_mse(torch.mean((pred.detach() - ref) ** 2).item())

@@ -44,7 +44,8 @@ from .models import Siren
 def features(
     inr: nn.Module, h: int, w: int | None = None, order: int = 2, method: str = "auto"
 ) -> torch.Tensor:
-    """Derivative features of a frozen 2-D INR on an ``h x w`` pixel-centre grid: ``(h * w, P * C)``, detached.
+    """Derivative features of a frozen 2-D INR on an ``h x w`` pixel-centre grid:
+    ``(h * w, P * C)``, detached.
 
     Columns as in :func:`inrutils.derivatives.derivative_features` (``p * C + c``).
     """
@@ -53,7 +54,8 @@ def features(
 
 
 class INSPConv(nn.Module):
-    """Linear ``Pi`` (INSP-Conv, Eq. 5): ``Psi_k = sum_{alpha, c} a_{k, alpha, c} d^alpha Phi_c (+ b_k)``.
+    """Linear ``Pi`` (INSP-Conv, Eq. 5):
+    ``Psi_k = sum_{alpha, c} a_{k, alpha, c} d^alpha Phi_c (+ b_k)``.
 
     ``in_dim``/``channels``/``order`` fix the feature layout; ``out_channels`` outputs.
     ``bias=False`` keeps it a pure linear operator on the signal (a convolution, Theorem 2).
@@ -88,14 +90,16 @@ class INSPConv(nn.Module):
         return self.linear(feats)
 
     def coefficients(self) -> dict[str, torch.Tensor]:
-        """The learned ``a_alpha`` per partial name (``f``, ``f_y``, ...): each an ``(out, C)`` tensor."""
+        """The learned ``a_alpha`` per partial name (``f``, ``f_y``, ...): each an ``(out, C)``
+        tensor."""
         names = partial_names(self.in_dim, self.order)
         wgt = self.linear.weight.detach().view(-1, len(names), self.channels)
         return {n: wgt[:, p] for p, n in enumerate(names)}
 
 
 class INSPNet(nn.Module):
-    """Nonlinear ``Pi``: a small MLP over the derivative features, ``(N, P * C) -> (N, out_channels)``.
+    """Nonlinear ``Pi``: a small MLP over the derivative features,
+    ``(N, P * C) -> (N, out_channels)``.
 
     Features are standardised with statistics set by :meth:`set_scale` (derivatives of a
     SIREN grow like ``w0^k``), then ``layers`` hidden ReLU layers of width ``hidden``.
@@ -127,7 +131,8 @@ class INSPNet(nn.Module):
         self.register_buffer("scale", torch.ones(self.n_features))
 
     def set_scale(self, feats: torch.Tensor) -> None:
-        """Per-feature scale = RMS over ``feats`` ``(N, F)`` (or a list/stack of them); call before training."""
+        """Per-feature scale = RMS over ``feats`` ``(N, F)`` (or a list/stack of them); call before
+        training."""
         f = feats.reshape(-1, self.n_features)
         self.scale.copy_(f.pow(2).mean(0).sqrt().clamp_min(1e-8))
 
@@ -150,7 +155,8 @@ def train_operator(
     batch_size: int | None = 4096,
     seed: int = 0,
 ) -> list[float]:
-    """Fit ``pi`` so that ``pi(feats[k])`` matches ``targets[k]`` over a set of INRs; return the loss per step.
+    """Fit ``pi`` so that ``pi(feats[k])`` matches ``targets[k]`` over a set of INRs; return the
+    loss per step.
 
     ``feats``: cached ``(N, F)`` features of each INR (see :func:`features`); ``targets``:
     the wanted ``(N, C_out)`` samples of the processed signal (e.g. the Gaussian-filtered
@@ -164,13 +170,14 @@ def train_operator(
         targets = [targets]
     if len(feats) != len(targets) or not feats:
         raise ValueError(
-            f"feats and targets must be non-empty lists of equal length, got {len(feats)} and {len(targets)}"
+            f"feats and targets must be non-empty lists of equal length, got {len(feats)} and "
+            f"{len(targets)}"
         )
     for k, (f, t) in enumerate(zip(feats, targets)):
         if f.ndim != 2 or t.ndim != 2 or f.shape[0] != t.shape[0]:
             raise ValueError(
-                f"INR {k}: feats (N, F) and targets (N, C) must have the same N, got {tuple(f.shape)}, "
-                f"{tuple(t.shape)}"
+                f"INR {k}: feats (N, F) and targets (N, C) must have the same N, got "
+                f"{tuple(f.shape)}, {tuple(t.shape)}"
             )
     x, y = torch.cat(list(feats)), torch.cat(list(targets))
     torch.manual_seed(seed)
@@ -182,7 +189,8 @@ def train_operator(
 def apply(
     pi: nn.Module, inr: nn.Module, h: int, w: int | None = None, order: int | None = None
 ) -> torch.Tensor:
-    """Render ``Psi = Pi(derivatives of inr)`` on an ``h x w`` grid (any resolution): a ``(C_out, h, w)`` CPU image."""
+    """Render ``Psi = Pi(derivatives of inr)`` on an ``h x w`` grid (any resolution): a
+    ``(C_out, h, w)`` CPU image."""
     w = h if w is None else w
     order = getattr(pi, "order", 2) if order is None else order
     feats = features(inr, h, w, order).to(next(pi.parameters()).device)
@@ -221,7 +229,8 @@ class INRSet:
         return net.requires_grad_(False).eval()
 
     def weights(self) -> torch.Tensor:
-        """``(B, n_params)``: every INR's parameters flattened in ``state_dict`` order (the weight-space view)."""
+        """``(B, n_params)``: every INR's parameters flattened in ``state_dict`` order (the
+        weight-space view)."""
         return torch.cat([v.float().reshape(len(self), -1) for v in self.params.values()], dim=1)
 
     def render(self, h: int, w: int | None = None) -> torch.Tensor:
@@ -266,7 +275,8 @@ def fit_many(
     progress: bool = False,
     **siren_config,
 ) -> INRSet:
-    """Fit one SIREN per image of ``images`` ``(B, C, H, W)`` (values in [0, 1]), all in one vmapped Adam loop.
+    """Fit one SIREN per image of ``images`` ``(B, C, H, W)`` (values in [0, 1]), all in one vmapped
+    Adam loop.
 
     Each network is an ordinary :class:`~inrutils.models.Siren` built from ``siren_config``
     (``hidden``, ``layers``, ``w0``...), initialised with seed ``seed + i`` (every one
@@ -277,7 +287,8 @@ def fit_many(
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise ValueError(
-            f"images must be a (B, C, H, W) tensor, got {getattr(images, 'shape', type(images).__name__)}"
+            "images must be a (B, C, H, W) tensor, got "
+            f"{getattr(images, 'shape', type(images).__name__)}"
         )
     b, c, h, w = images.shape
     config = {"in_dim": 2, "out_dim": c, **siren_config}
@@ -309,9 +320,10 @@ def fit_many(
     )
 
 
-#: How ``data/digits_inrs.pt`` is built (``scripts/make_digit_inrs.py``): one SIREN per scikit-learn digit.
-#: ``w0 = 5`` (not 30): with 64 pixels per image a low first-layer frequency keeps the function smooth
-#: between pixel centres, so its derivatives describe the stroke rather than interpolation wiggles.
+#: How ``data/digits_inrs.pt`` is built (``scripts/make_digit_inrs.py``): one SIREN per scikit-learn
+#: digit. ``w0 = 5`` (not 30): with 64 pixels per image a low first-layer frequency keeps the
+#: function smooth between pixel centres, so its derivatives describe the stroke rather than
+#: interpolation wiggles.
 DIGITS_RECIPE = {
     "hidden": 16,
     "layers": 2,
@@ -326,7 +338,8 @@ DIGITS_PATH = DATA_DIR / "digits_inrs.pt"
 
 
 def digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 1,797 handwritten digits (bundled, no download): images ``(B, 1, 8, 8)`` in [0, 1], labels ``(B,)``."""
+    """scikit-learn's 1,797 handwritten digits (bundled, no download): images ``(B, 1, 8, 8)`` in
+    [0, 1], labels ``(B,)``."""
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -336,7 +349,8 @@ def digits() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def build_digit_inrs(steps: int | None = None, progress: bool = False) -> INRSet:
-    """Fit :data:`DIGITS_RECIPE` to every digit; ``meta`` gets the labels and a fixed stratified train/test split."""
+    """Fit :data:`DIGITS_RECIPE` to every digit; ``meta`` gets the labels and a fixed stratified
+    train/test split."""
     from sklearn.model_selection import train_test_split
 
     images, labels = digits()
@@ -373,7 +387,8 @@ def load_digit_inrs(path: str | Path | None = None) -> INRSet:
 
 
 def inr_jets(inrs: INRSet, h: int, w: int | None = None, order: int = 4) -> torch.Tensor:
-    """Jets of every INR on an ``h x w`` grid: ``(B, P, h * w, C)``, all partials up to ``order`` (detached).
+    """Jets of every INR on an ``h x w`` grid: ``(B, P, h * w, C)``, all partials up to ``order``
+    (detached).
 
     The input of :class:`INSPConvNet`; computed once, since the INRs stay frozen.
     """
@@ -390,7 +405,8 @@ def inr_jets(inrs: INRSet, h: int, w: int | None = None, order: int = 4) -> torc
 
 @cache
 def _tanh_polys(order: int) -> tuple[np.ndarray, ...]:
-    """Coefficients (numpy.polynomial order) of p_m with tanh^(m)(z) = p_m(tanh z): p_{m+1} = p_m' (1 - t^2)."""
+    """Coefficients (numpy.polynomial order) of p_m with tanh^(m)(z) = p_m(tanh z): p_{m+1} = p_m'
+    (1 - t^2)."""
     polys = [np.array([0.0, 1.0])]
     for _ in range(order):
         d = np.polynomial.polynomial.polyder(polys[-1])
@@ -399,7 +415,8 @@ def _tanh_polys(order: int) -> tuple[np.ndarray, ...]:
 
 
 def activation_derivatives(name: str, z: torch.Tensor, order: int) -> list[torch.Tensor]:
-    """``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` in closed form for ``name`` in ``"tanh"``, ``"sin"``."""
+    """``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` in closed form for ``name`` in ``"tanh"``,
+    ``"sin"``."""
     if name == "sin":
         s, c = torch.sin(z), torch.cos(z)
         return [(s, c, -s, -c)[m % 4] for m in range(order + 1)]
@@ -416,7 +433,8 @@ def activation_derivatives(name: str, z: torch.Tensor, order: int) -> list[torch
 
 
 class INSPConvNet(nn.Module):
-    """INSP-ConvNet (Eq. 6) for classifying 2-D INRs: ``Psi_l = sigma(INSP-Conv_l(Psi_{l-1}))``, ``Psi_0 = Phi``.
+    """INSP-ConvNet (Eq. 6) for classifying 2-D INRs: ``Psi_l = sigma(INSP-Conv_l(Psi_{l-1}))``,
+    ``Psi_0 = Phi``.
 
     Layer ``l`` is an INSP-Conv of order ``orders[l]`` (a linear combination of the partials
     of every input channel, ``widths[l]`` output channels, Eq. 5) followed by ``activation``.
@@ -457,8 +475,8 @@ class INSPConvNet(nn.Module):
                 for v in vals
             ):
                 raise ValueError(
-                    f"INSPConvNet: {arg} must be {'positive' if arg == 'widths' else 'non-negative'} "
-                    f"integers, got {vals}"
+                    f"INSPConvNet: {arg} must be "
+                    f"{'positive' if arg == 'widths' else 'non-negative'} integers, got {vals}"
                 )
         activation_derivatives(activation, torch.zeros(1), 0)  # validates the name
         gh, gw = grid_hw
@@ -487,7 +505,8 @@ class INSPConvNet(nn.Module):
         self.register_buffer("unit_powers", unit**powers, persistent=False)
 
     def fields(self, jets: torch.Tensor) -> list[torch.Tensor]:
-        """The jet after every layer: a list of ``(P_l, B * S, C_l)`` tensors (``[0]`` of each is the field's value)."""
+        """The jet after every layer: a list of ``(P_l, B * S, C_l)`` tensors (``[0]`` of each is
+        the field's value)."""
         n_partials = len(partial_indices(self.in_dim, self.input_order))
         if jets.ndim != 4 or jets.shape[1] != n_partials or jets.shape[3] != self.channels:
             raise ValueError(
@@ -533,10 +552,11 @@ def train_classifier(
     seed: int = 0,
     progress: bool = False,
 ) -> list[float]:
-    """Cross-entropy training of any classifier ``model(x[batch]) -> logits``; returns the mean loss per epoch.
+    """Cross-entropy training of any classifier ``model(x[batch]) -> logits``; returns the mean loss
+    per epoch.
 
-    Adam, shuffled mini-batches drawn with a generator seeded by ``seed`` (reproducible). A NaN loss stops
-    with an error.
+    Adam, shuffled mini-batches drawn with a generator seeded by ``seed`` (reproducible). A NaN loss
+    stops with an error.
     """
     if x.shape[0] != y.shape[0]:
         raise ValueError(

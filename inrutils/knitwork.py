@@ -1,4 +1,5 @@
-"""Neural Knitworks (Czerkawski et al., 2021): a patch-based INR with cross-patch consistency and a patch GAN.
+"""Neural Knitworks (Czerkawski et al., 2021): a patch-based INR with cross-patch consistency and a
+patch GAN.
 
 A coordinate network predicts, at each pixel ``p``, not one value but a stack of ``k x k`` patches
 (``k = 2 * margin + 1``) centred on ``p``, one per *dilation* ``d``: the patch at dilation ``d``
@@ -45,7 +46,8 @@ def _check_geometry(dilations: tuple[int, ...], margin: int) -> tuple[tuple[int,
 
 
 def _unfold(layer: torch.Tensor, d: int, margin: int, value: float | None) -> torch.Tensor:
-    """``(C, H, W)`` -> ``(H * W, C, k, k)`` patches at dilation ``d``; outside the image: replicate or ``value``."""
+    """``(C, H, W)`` -> ``(H * W, C, k, k)`` patches at dilation ``d``; outside the image: replicate
+    or ``value``."""
     c, h, w = layer.shape
     pad = (d * margin,) * 4
     padded = (
@@ -60,10 +62,12 @@ def _unfold(layer: torch.Tensor, d: int, margin: int, value: float | None) -> to
 def extract_patches(
     img: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1
 ) -> torch.Tensor:
-    """All patch stacks of ``img`` ``(C, H, W)``: ``(H * W, S, C, k, k)``, row-major pixels, one scale per dilation.
+    """All patch stacks of ``img`` ``(C, H, W)``: ``(H * W, S, C, k, k)``, row-major pixels, one
+    scale per dilation.
 
-    Element ``(i, j)`` of scale ``s`` at pixel ``(y, x)`` is ``img[:, y + d_s (i - margin), x + d_s (j - margin)]``;
-    positions outside the image repeat the border pixel (:func:`patch_mask` marks them unobserved).
+    Element ``(i, j)`` of scale ``s`` at pixel ``(y, x)`` is
+    ``img[:, y + d_s (i - margin), x + d_s (j - margin)]``; positions outside the image repeat the
+    border pixel (:func:`patch_mask` marks them unobserved).
     """
     check_image(img)
     dilations, margin = _check_geometry(dilations, margin)
@@ -73,14 +77,16 @@ def extract_patches(
 def patch_mask(
     mask: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1
 ) -> torch.Tensor:
-    """Per patch element, 1 where it is observed: the mask ``(1, H, W)`` cut like :func:`extract_patches`,
-    ``(H * W, S, 1, k, k)``; elements outside the image are 0 (unobserved), as in the official code."""
+    """Per patch element, 1 where it is observed: the mask ``(1, H, W)`` cut like
+    :func:`extract_patches`, ``(H * W, S, 1, k, k)``; elements outside the image are 0 (unobserved),
+    as in the official code."""
     dilations, margin = _check_geometry(dilations, margin)
     return torch.stack([_unfold(mask[:1].float(), d, margin, 0.0) for d in dilations], dim=1)
 
 
 class PatchMLP(nn.Module):
-    """Coordinates ``(N, 2)`` -> patch stacks ``(N, S, C, k, k)``: Gaussian Fourier features, ReLU layers, sigmoid.
+    """Coordinates ``(N, 2)`` -> patch stacks ``(N, S, C, k, k)``: Gaussian Fourier features, ReLU
+    layers, sigmoid.
 
     The paper's generator: 4 layers of 256 behind 256 Fourier features (official scale 10 on [0, 1]
     coordinates, ``sigma=5`` on ours in [-1, 1]).
@@ -113,8 +119,9 @@ class PatchMLP(nn.Module):
 
 
 class Reconstructor(nn.Module):
-    """A patch stack ``(N, S, C, k, k)`` -> its centre pixel ``(N, C)``: ``depth`` linear layers of ``width``,
-    no bias and no activation between them, then a sigmoid (the official Patch Reconstructor)."""
+    """A patch stack ``(N, S, C, k, k)`` -> its centre pixel ``(N, C)``: ``depth`` linear layers of
+    ``width``, no bias and no activation between them, then a sigmoid (the official Patch
+    Reconstructor)."""
 
     def __init__(
         self, channels: int = 3, n_scales: int = 2, margin: int = 2, width: int = 8, depth: int = 8
@@ -132,8 +139,9 @@ class Reconstructor(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """A patch stack ``(N, S, C, k, k)`` -> a real/fake logit ``(N,)``: LeakyReLU(0.2) layers of ``hidden``
-    (official: 256, 256, 128, 64, 32, 16), then linear; the sigmoid lives in the BCE-with-logits loss."""
+    """A patch stack ``(N, S, C, k, k)`` -> a real/fake logit ``(N,)``: LeakyReLU(0.2) layers of
+    ``hidden`` (official: 256, 256, 128, 64, 32, 16), then linear; the sigmoid lives in the
+    BCE-with-logits loss."""
 
     def __init__(
         self,
@@ -154,7 +162,8 @@ class Discriminator(nn.Module):
 
 
 def recon_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Squared error summed over channels, averaged over observed elements (``mask`` ``(P, S, 1, k, k)``)."""
+    """Squared error summed over channels, averaged over observed elements (``mask``
+    ``(P, S, 1, k, k)``)."""
     m = mask.expand_as(pred[:, :, :1])
     return ((pred - target).pow(2).sum(2, keepdim=True) * m).sum() / m.sum().clamp_min(1)
 
@@ -172,7 +181,8 @@ def xpatch_loss(
     """
     if pred.shape[0] != h * w:
         raise ValueError(
-            f"xpatch_loss needs the predictions on the whole {h}x{w} grid, got {pred.shape[0]} patches"
+            f"xpatch_loss needs the predictions on the whole {h}x{w} grid, got {pred.shape[0]} "
+            "patches"
         )
     if pred.shape[1] != len(dilations):
         raise ValueError(
@@ -198,14 +208,15 @@ def xpatch_loss(
 def pixel_loss(
     reconstructor: nn.Module, pred: torch.Tensor, target_pixels: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
-    """Squared error summed over channels between ``reconstructor(pred)`` and the pixels ``(N, C)``, averaged
-    over the observed ones (``mask`` ``(N, 1)``)."""
+    """Squared error summed over channels between ``reconstructor(pred)`` and the pixels ``(N, C)``,
+    averaged over the observed ones (``mask`` ``(N, 1)``)."""
     err = (reconstructor(pred) - target_pixels).pow(2).sum(1, keepdim=True)
     return (err * mask).sum() / mask.sum().clamp_min(1)
 
 
 def adversarial_loss(logits: torch.Tensor, real: bool, smoothing: float = 0.0) -> torch.Tensor:
-    """BCE with optional one-sided label smoothing: real targets ``1 - smoothing``, fake targets 0."""
+    """BCE with optional one-sided label smoothing: real targets ``1 - smoothing``, fake targets
+    0."""
     target = torch.full_like(logits, 1.0 - smoothing if real else 0.0)
     return F.binary_cross_entropy_with_logits(logits, target)
 
@@ -233,8 +244,9 @@ class DivergedError(FloatingPointError):
 
 
 class Knitwork(nn.Module):
-    """The three networks of a Knitwork; :meth:`render` gives the image. Defaults: the official inpainting setting
-    (5x5 patches at dilations 1 and 8, generator 4 x 256, linear Reconstructor 8 x 8, discriminator 256..16)."""
+    """The three networks of a Knitwork; :meth:`render` gives the image. Defaults: the official
+    inpainting setting (5x5 patches at dilations 1 and 8, generator 4 x 256, linear Reconstructor 8
+    x 8, discriminator 256..16)."""
 
     def __init__(
         self,
@@ -259,7 +271,8 @@ class Knitwork(nn.Module):
 
     @torch.no_grad()
     def render(self, h: int, w: int, use_reconstructor: bool = True) -> torch.Tensor:
-        """The image on an ``h x w`` grid: the Reconstructor's pixels (or the scale-0 centres); ``(C, h, w)``."""
+        """The image on an ``h x w`` grid: the Reconstructor's pixels (or the scale-0 centres);
+        ``(C, h, w)``."""
         pred = self.generator(grid(h, w, device=next(self.parameters()).device))
         pix = (
             self.reconstructor(pred)
@@ -285,10 +298,10 @@ def discriminator_step(
 ) -> torch.Tensor:
     """One discriminator update, BCE; raises :class:`DivergedError`.
 
-    ``real`` and ``fake`` (detached here) are stacks, or lists of them with one entry per region (as the
-    official code: the "known" and the "novel" region). Each region's term is the BCE over its fakes and
-    as many real stacks, mixed (the mean of the real and the fake BCE when their counts are equal); the
-    terms are summed, so a small hole weighs as much as the rest of the image.
+    ``real`` and ``fake`` (detached here) are stacks, or lists of them with one entry per region (as
+    the official code: the "known" and the "novel" region). Each region's term is the BCE over its
+    fakes and as many real stacks, mixed (the mean of the real and the fake BCE when their counts
+    are equal); the terms are summed, so a small hole weighs as much as the rest of the image.
     """
     reals, fakes = (real, fake) if isinstance(fake, (list, tuple)) else ([real], [fake])
     if len(reals) != len(fakes):
@@ -319,8 +332,9 @@ def discriminator_step(
 def _adv_indices(
     n: int, hidden: torch.Tensor, batch: int, gen: torch.Generator, dev
 ) -> list[torch.Tensor]:
-    """Pixels whose predicted stacks the adversarial terms see: a random batch of all pixels and, when there
-    are hidden pixels, a random batch of those (the official code's "known" and "novel" terms, equal weights)."""
+    """Pixels whose predicted stacks the adversarial terms see: a random batch of all pixels and,
+    when there are hidden pixels, a random batch of those (the official code's "known" and "novel"
+    terms, equal weights)."""
     out = [torch.randint(n, (min(batch, n),), generator=gen)]
     if len(hidden):
         out.append(hidden[torch.randint(len(hidden), (min(batch, len(hidden)),), generator=gen)])
@@ -342,7 +356,8 @@ def train(
     eval_every: int = 50,
     progress: bool = False,
 ) -> KnitworkHistory:
-    """Train a Knitwork on ``observed`` ``(C, H, W)`` with ``mask`` ``(1, H, W)`` (1 = observed; default all).
+    """Train a Knitwork on ``observed`` ``(C, H, W)`` with ``mask`` ``(1, H, W)`` (1 = observed;
+    default all).
 
     Each step, on the whole grid: a generator step on ``recon + alpha * xpatch + beta * pixel +
     gamma * adversarial`` (the discriminator should call predicted stacks real, those of visible and
@@ -372,8 +387,8 @@ def train(
     real_pool = target[hidden_el.flatten(1).sum(1) == 0]  # no hidden pixel inside the image
     if gamma > 0 and len(real_pool) == 0:
         raise ValueError(
-            "no fully observed patch stack to show the discriminator: the image is too small for the "
-            f"dilations {dil} or the mask hides too much (or set gamma=0)"
+            "no fully observed patch stack to show the discriminator: the image is too small for "
+            f"the dilations {dil} or the mask hides too much (or set gamma=0)"
         )
     hidden = torch.nonzero(mask.flatten() == 0)[:, 0]
     coords = grid(h, w, device=dev)

@@ -1,4 +1,5 @@
-"""LIIF (Chen, Liu, Wang, CVPR 2021): a local implicit image function for arbitrary-scale super-resolution.
+"""LIIF (Chen, Liu, Wang, CVPR 2021): a local implicit image function for arbitrary-scale
+super-resolution.
 
 An encoder turns a low-resolution image into a grid of latent codes ``z`` (one per LR pixel,
 at the LR pixel centres ``v``). A shared MLP decodes the colour at any continuous coordinate
@@ -53,7 +54,8 @@ class ResBlock(nn.Module):
 
 
 class EDSREncoder(nn.Module):
-    """EDSR without the upsampler: head conv, ``n_resblocks`` residual blocks, a conv, a global skip.
+    """EDSR without the upsampler: head conv, ``n_resblocks`` residual blocks, a conv, a global
+    skip.
 
     ``EDSREncoder(16, 64)`` is EDSR-baseline (the paper's encoder); smaller ones suit a CPU.
     Output: ``(B, n_feats, H, W)``, one code per input pixel.
@@ -81,7 +83,8 @@ SWITCHES = ("local_ensemble", "feat_unfold", "cell_decode")
 
 
 def ensemble_weights(rel: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
-    """LIIF's local-ensemble weights (paper, Eq. 3): ``rel`` ``(..., 4, 2)`` -> weights ``(..., 4)`` summing to 1.
+    """LIIF's local-ensemble weights (paper, Eq. 3): ``rel`` ``(..., 4, 2)`` -> weights ``(..., 4)``
+    summing to 1.
 
     ``rel[..., t, :]`` is the offset ``x - v_t`` from code ``t`` to the query, codes in the order
     (up-left, up-right, down-left, down-right). Code ``t`` is weighted by the area of the rectangle
@@ -136,7 +139,8 @@ class LIIF(nn.Module):
                 raise ValueError(f"LIIF: {arg} must be a positive integer, got {v!r}")
         if layers < 2:
             raise ValueError(
-                f"LIIF: layers (of the decoder MLP, output layer included) must be >= 2, got {layers}"
+                "LIIF: layers (of the decoder MLP, output layer included) must be >= 2, got "
+                f"{layers}"
             )
         self.config = {
             "channels": channels,
@@ -165,7 +169,8 @@ class LIIF(nn.Module):
 
     # -- the two halves ------------------------------------------------------------------------
     def encode(self, lr: torch.Tensor) -> torch.Tensor:
-        """Latent codes ``(B, C_z, h, w)`` of a batch of LR images ``(B, C, h, w)`` in [0, 1] (unfolded if switched on)."""
+        """Latent codes ``(B, C_z, h, w)`` of a batch of LR images ``(B, C, h, w)`` in [0, 1]
+        (unfolded if switched on)."""
         feat = self.encoder((lr - 0.5) / 0.5)
         if self.feat_unfold:
             b, c, h, w = feat.shape
@@ -175,16 +180,19 @@ class LIIF(nn.Module):
     def query(
         self, feat: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Decode ``(B, Q, C)`` values in [0, 1]-scale at ``coord`` ``(B, Q, 2)`` ((y, x) in [-1, 1]) from codes ``feat``.
+        """Decode ``(B, Q, C)`` values in [0, 1]-scale at ``coord`` ``(B, Q, 2)`` ((y, x) in [-1,
+        1]) from codes ``feat``.
 
-        ``cell`` ``(B, Q, 2)``: the output pixel size in the same units (needed when ``cell_decode``).
+        ``cell`` ``(B, Q, 2)``: the output pixel size in the same units (needed when
+        ``cell_decode``).
         """
         b, _, h, w = feat.shape
         if coord.ndim != 3 or coord.shape[-1] != 2 or coord.shape[0] != b:
             raise ValueError(f"coord must be (B={b}, Q, 2), got {tuple(coord.shape)}")
         if self.cell_decode and (cell is None or cell.shape != coord.shape):
             raise ValueError(
-                f"this LIIF decodes cells: cell must be given with the shape of coord {tuple(coord.shape)}"
+                "this LIIF decodes cells: cell must be given with the shape of coord "
+                f"{tuple(coord.shape)}"
             )
         lr_size = torch.tensor([h, w], dtype=coord.dtype, device=coord.device)
         code_pos = (
@@ -241,7 +249,8 @@ class LIIF(nn.Module):
 
 
 def cell_for(h: int, w: int, n: int = 1, device=None) -> torch.Tensor:
-    """The cell ``(2 / h, 2 / w)`` of an ``h x w`` output, repeated for ``n`` queries: ``(n, 2)``."""
+    """The cell ``(2 / h, 2 / w)`` of an ``h x w`` output, repeated for ``n`` queries:
+    ``(n, 2)``."""
     return torch.tensor([2.0 / h, 2.0 / w], device=device).expand(n, 2)
 
 
@@ -265,7 +274,8 @@ def _check_image(img: torch.Tensor, channels: int) -> None:
 def output_size(
     h: int, w: int, scale: float | None = None, size: int | tuple[int, int] | None = None
 ) -> tuple[int, int]:
-    """The output size for ``scale`` (``round(h * scale), round(w * scale)``) or an explicit ``size``; validated."""
+    """The output size for ``scale`` (``round(h * scale), round(w * scale)``) or an explicit
+    ``size``; validated."""
     if (scale is None) == (size is None):
         raise ValueError("give exactly one of scale=... (a real number > 0) or size=(H, W)")
     if size is not None:
@@ -295,7 +305,8 @@ def upsample(
     size: int | tuple[int, int] | None = None,
     chunk: int = 65536,
 ) -> torch.Tensor:
-    """Render ``img`` ``(C, h, w)`` in [0, 1] at ``scale`` (any real > 0) or ``size=(H, W)``: a ``(C, H, W)`` CPU image.
+    """Render ``img`` ``(C, h, w)`` in [0, 1] at ``scale`` (any real > 0) or ``size=(H, W)``: a
+    ``(C, H, W)`` CPU image.
 
     Queries are decoded ``chunk`` at a time, so large outputs need little memory. A model with
     one channel processes a colour image one channel at a time.
@@ -333,7 +344,8 @@ PRETRAINED = {
 
 
 def save(model: LIIF, path: str | Path, dtype: torch.dtype = torch.float32, **meta) -> None:
-    """Write ``model`` (config + weights, optionally as float16 to halve the file) and ``meta`` to ``path``."""
+    """Write ``model`` (config + weights, optionally as float16 to halve the file) and ``meta`` to
+    ``path``."""
     state = {
         k: (v.to(dtype) if v.is_floating_point() else v) for k, v in model.state_dict().items()
     }
@@ -341,7 +353,8 @@ def save(model: LIIF, path: str | Path, dtype: torch.dtype = torch.float32, **me
 
 
 def load(path: str | Path, model: LIIF | None = None, device=None, **expected) -> LIIF:
-    """Load a LIIF checkpoint; with ``model`` or ``expected`` switches, refuse one built with other switches.
+    """Load a LIIF checkpoint; with ``model`` or ``expected`` switches, refuse one built with other
+    switches.
 
     ``load(path, local_ensemble=True)`` raises if the file was trained without local ensemble;
     the message names every switch (or size) that differs.
@@ -372,7 +385,8 @@ def load(path: str | Path, model: LIIF | None = None, device=None, **expected) -
 
 
 def pretrained(name: str = "cpu", device=None) -> LIIF:
-    """A shipped checkpoint: ``"cpu"`` (the full model) or an ablation (``"cpu-no-ensemble"``, ...); see data/README.md."""
+    """A shipped checkpoint: ``"cpu"`` (the full model) or an ablation (``"cpu-no-ensemble"``, ...);
+    see data/README.md."""
     if name not in PRETRAINED:
         raise ValueError(f"unknown pretrained LIIF {name!r}; available: {', '.join(PRETRAINED)}")
     return load(PRETRAINED[name], device=device)
@@ -384,7 +398,8 @@ def pretrained(name: str = "cpu", device=None) -> LIIF:
 
 #: The course's demo images are held out; LIIF never trains on them.
 HELD_OUT = ("camera", "astronaut", "coffee", "chelsea", "rocket")
-#: Natural bundled images used for training (grey ones as they are; colour ones split into channels).
+#: Natural bundled images used for training (grey ones as they are; colour ones split into
+#: channels).
 TRAIN_IMAGES = (
     "brick",
     "grass",
@@ -411,8 +426,9 @@ class Batch:
 def training_images(names=TRAIN_IMAGES, channels: int = 1) -> list[torch.Tensor]:
     """The training images as ``(channels, H, W)`` tensors at their native size.
 
-    ``channels=1``: a colour image gives three single-channel images (the CPU models are single-channel).
-    ``channels=3``: colour images as they are, grey ones repeated to three channels (the RGB paper preset).
+    ``channels=1``: a colour image gives three single-channel images (the CPU models are
+    single-channel). ``channels=3``: colour images as they are, grey ones repeated to three channels
+    (the RGB paper preset).
     """
     from .data import load_image
 
@@ -439,9 +455,10 @@ def sample_batch(
     scale_max: float = 4.0,
     generator: torch.Generator | None = None,
 ) -> Batch:
-    """``batch`` training examples: scale ``s ~ U(1, scale_max)``, an HR crop of ``round(patch * s)`` pixels
-    (random image, position, flips and transpose), its bicubic (antialiased) downsampling to ``patch x patch``,
-    and ``queries`` random HR pixels with their coordinates and cells."""
+    """``batch`` training examples: scale ``s ~ U(1, scale_max)``, an HR crop of
+    ``round(patch * s)`` pixels (random image, position, flips and transpose), its bicubic
+    (antialiased) downsampling to ``patch x patch``, and ``queries`` random HR pixels with their
+    coordinates and cells."""
     g = generator
     largest = max(min(i.shape[1:]) for i in images)
     if largest < round(patch * scale_max):
@@ -475,7 +492,8 @@ def sample_batch(
 
 
 def downscale(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Antialiased bicubic resize of ``(C, H, W)`` to ``size`` (any ratio), clipped to [0, 1]: how LR inputs are made.
+    """Antialiased bicubic resize of ``(C, H, W)`` to ``size`` (any ratio), clipped to [0, 1]: how
+    LR inputs are made.
 
     For integer factors this equals :func:`inrutils.degrade.downsample` with ``method="bicubic"``.
     """
@@ -485,7 +503,8 @@ def downscale(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def psnr_shaved(pred: torch.Tensor, target: torch.Tensor, shave: int = 0) -> float:
-    """:func:`inrutils.metrics.psnr` of ``(C, H, W)`` images after cutting ``shave`` pixels from every border (as SR papers do)."""
+    """:func:`inrutils.metrics.psnr` of ``(C, H, W)`` images after cutting ``shave`` pixels from
+    every border (as SR papers do)."""
     if pred.shape != target.shape:
         raise ValueError(
             f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}"
@@ -514,13 +533,14 @@ class EvalPair:
 def eval_pair(
     name: str, scale: float, size: int | tuple[int, int] | None = None, gray: bool = True
 ) -> EvalPair:
-    """An HR/LR test pair cut from the stored image ``name`` at its native resolution (never resized).
+    """An HR/LR test pair cut from the stored image ``name`` at its native resolution (never
+    resized).
 
-    ``size`` (optional) limits the HR crop to a centred ``size`` window of the stored pixels (to keep
-    CPU evaluation short); the crop is then cut at its bottom/right edge to ``round(h_lr * scale)`` rows
-    with ``h_lr = floor(H / scale)`` (and the same for columns), as the official code does, and the LR
-    input is :func:`downscale` of it. ``gray=True`` converts colour images to luminance
-    (``skimage.color.rgb2gray``, ITU-R BT.709 weights); ``False`` keeps RGB.
+    ``size`` (optional) limits the HR crop to a centred ``size`` window of the stored pixels (to
+    keep CPU evaluation short); the crop is then cut at its bottom/right edge to
+    ``round(h_lr * scale)`` rows with ``h_lr = floor(H / scale)`` (and the same for columns), as the
+    official code does, and the LR input is :func:`downscale` of it. ``gray=True`` converts colour
+    images to luminance (``skimage.color.rgb2gray``, ITU-R BT.709 weights); ``False`` keeps RGB.
     """
     from .data import load_image
 
@@ -553,8 +573,8 @@ def eval_pair(
 
 
 def shave_for(scale: float, shave: str | int = "scale") -> int:
-    """Border pixels cut before PSNR: ``"scale"`` (benchmark sets; ceil(scale)), ``"scale+6"`` (the paper's DIV2K
-    columns, as in the official code), or an explicit non-negative int."""
+    """Border pixels cut before PSNR: ``"scale"`` (benchmark sets; ceil(scale)), ``"scale+6"`` (the
+    paper's DIV2K columns, as in the official code), or an explicit non-negative int."""
     if isinstance(shave, str):
         if shave not in SHAVES:
             raise ValueError(
@@ -576,11 +596,13 @@ def evaluate(
     gray: bool = True,
     shave: str | int = "scale",
 ) -> list[dict]:
-    """PSNR of LIIF and of bicubic interpolation on native crops (:func:`eval_pair`) of ``names`` at each scale.
+    """PSNR of LIIF and of bicubic interpolation on native crops (:func:`eval_pair`) of ``names`` at
+    each scale.
 
-    Returns one row per (scale, image): ``{"scale", "image", "hr_size", "bicubic", "liif"}`` (dB, after
-    cutting :func:`shave_for` border pixels). The baseline is :func:`inrutils.degrade.upsample_bicubic`
-    (Keys a = -0.75, no antialiasing, pixel-centre aligned).
+    Returns one row per (scale, image): ``{"scale", "image", "hr_size", "bicubic", "liif"}`` (dB,
+    after cutting :func:`shave_for` border pixels). The baseline is
+    :func:`inrutils.degrade.upsample_bicubic` (Keys a = -0.75, no antialiasing, pixel-centre
+    aligned).
     """
     from .degrade import upsample_bicubic
 

@@ -37,8 +37,9 @@ from .metrics import from_numpy, psnr, ssim, to_numpy
 from .models import Siren
 from .render import render
 
-#: The paper's settings per task (LINR Sec. 4 and the official notebooks): model, optimiser, iterations.
-#: ``layers`` counts sine layers: the official ``hidden_layers=6`` is 6 hidden sine layers after the first.
+#: The paper's settings per task (LINR Sec. 4 and the official notebooks): model, optimiser,
+#: iterations. ``layers`` counts sine layers: the official ``hidden_layers=6`` is 6 hidden sine
+#: layers after the first.
 PAPER_LAYERS = 7
 TASKS: dict[str, dict] = {
     "denoise": dict(
@@ -143,7 +144,8 @@ def joint_operator(
     for i, op in enumerate(ops):
         if op is not None and not callable(op):
             raise ValueError(
-                f"ops[{i}] must be a callable (C, H, W) -> observation or None, got {type(op).__name__}"
+                f"ops[{i}] must be a callable (C, H, W) -> observation or None, got "
+                f"{type(op).__name__}"
             )
     counts = [o[0].numel() for o in obs]
     scales = [float(w * counts[0] / n) ** 0.5 for w, n in zip(weights, counts)]
@@ -198,7 +200,8 @@ def default_model(
 
 
 def estimate_noise_sigma(img: torch.Tensor) -> float:
-    """Noise standard deviation of a ``(C, H, W)`` image: Donoho's MAD estimate on the finest Haar diagonal band.
+    """Noise standard deviation of a ``(C, H, W)`` image: Donoho's MAD estimate on the finest Haar
+    diagonal band.
 
     ``sigma = median(|HH|) / 0.6745`` with ``HH = (a - b - c + d) / 2`` over 2x2 blocks:
     natural images have almost no energy in that band, white noise keeps its full
@@ -254,7 +257,8 @@ def restore(
     progress: bool = True,
     desc: str = "LINR",
 ) -> Restoration:
-    """Restore an image by fitting an INR through ``forward_op`` to ``observation``; return a :class:`Restoration`.
+    """Restore an image by fitting an INR through ``forward_op`` to ``observation``; return a
+    :class:`Restoration`.
 
     ``observation``: the degraded image ``(C, h, w)``. ``forward_op``: a differentiable
     callable mapping the restored ``(C, H, W)`` image to something shaped like the
@@ -272,8 +276,8 @@ def restore(
     lo, hi = float(observation.min()), float(observation.max())
     if not (-0.5 <= lo and hi <= 1.5):  # unclipped noise may leave [0, 1] a little, 8-bit data far
         raise ValueError(
-            f"observation must be on the [0, 1] scale (noise may push it slightly outside), got min {lo:.3g}, "
-            f"max {hi:.3g}; divide 8-bit images by 255"
+            "observation must be on the [0, 1] scale (noise may push it slightly outside), got "
+            f"min {lo:.3g}, max {hi:.3g}; divide 8-bit images by 255"
         )
     c = observation.shape[0]
     size = tuple(observation.shape[1:]) if size is None else tuple(size)
@@ -285,7 +289,8 @@ def restore(
         reference = degrade.check_image(reference, "reference")
         if tuple(reference.shape) != (c, *size):
             raise ValueError(
-                f"reference must have the restored image's shape {(c, *size)}, got {tuple(reference.shape)}"
+                f"reference must have the restored image's shape {(c, *size)}, got "
+                f"{tuple(reference.shape)}"
             )
     op = forward_op if forward_op is not None else (lambda img: img)
     if forward_op is None and size != tuple(observation.shape[1:]):
@@ -305,8 +310,9 @@ def restore(
     callbacks = []
     if stop == "discrepancy" and getattr(forward_op, "joint", False):
         raise ValueError(
-            'stop="discrepancy" needs one noise level, but forward_op is a joint_operator: its residual '
-            "mixes observations with different noise and weights; use stop=None (fixed steps) or a callable"
+            'stop="discrepancy" needs one noise level, but forward_op is a joint_operator: its '
+            "residual mixes observations with different noise and weights; use stop=None (fixed "
+            "steps) or a callable"
         )
     if stop == "discrepancy":
         sigma = estimate_noise_sigma(observation) if noise_sigma is None else noise_sigma
@@ -386,7 +392,8 @@ def tv_denoise(obs: torch.Tensor, weight: float = 0.1) -> torch.Tensor:
 
 
 def nlm_denoise(obs: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
-    """Non-local means (5x5 patches, 13x13 search, ``h = 0.8 sigma``, fast mode); ``sigma`` estimated when ``None``."""
+    """Non-local means (5x5 patches, 13x13 search, ``h = 0.8 sigma``, fast mode); ``sigma``
+    estimated when ``None``."""
     from skimage.restoration import denoise_nl_means
 
     sigma = estimate_noise_sigma(obs) if sigma is None else sigma
@@ -403,7 +410,8 @@ def nlm_denoise(obs: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
 
 
 def biharmonic_inpaint(obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Biharmonic inpainting (scikit-image) of the pixels where ``mask`` (``(1, H, W)``, 1 = observed) is 0."""
+    """Biharmonic inpainting (scikit-image) of the pixels where ``mask`` (``(1, H, W)``, 1 =
+    observed) is 0."""
     from skimage.restoration import inpaint_biharmonic
 
     mask = degrade.check_mask(mask, tuple(obs.shape))
@@ -414,7 +422,8 @@ def biharmonic_inpaint(obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def _padded(fn: Callable[[np.ndarray], np.ndarray], obs: torch.Tensor, pad: int) -> torch.Tensor:
-    """Apply ``fn`` to each channel of a reflect-padded copy (deconvolution assumes periodic/zero borders) and crop."""
+    """Apply ``fn`` to each channel of a reflect-padded copy (deconvolution assumes periodic/zero
+    borders) and crop."""
     out = []
     for ch in obs.detach().cpu().double().numpy():
         x = np.pad(ch, pad, mode="symmetric")
@@ -431,7 +440,8 @@ def richardson_lucy(obs: torch.Tensor, kernel: torch.Tensor, iterations: int = 3
 
 
 def wiener(obs: torch.Tensor, kernel: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """Unsupervised Wiener-Hunt deconvolution (scikit-image; it estimates its own regularisation), reflect-padded."""
+    """Unsupervised Wiener-Hunt deconvolution (scikit-image; it estimates its own regularisation),
+    reflect-padded."""
     from skimage.restoration import unsupervised_wiener
 
     k = degrade.check_kernel(kernel).double().numpy()

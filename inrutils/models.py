@@ -31,7 +31,8 @@ def _positive_int(owner: str, arg: str, val: object) -> int:
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of real (trainable, by default) parameters of ``model``: a complex weight counts twice; no buffers."""
+    """Number of real (trainable, by default) parameters of ``model``: a complex weight counts
+    twice; no buffers."""
     return sum(
         p.numel() * (2 if p.is_complex() else 1)
         for p in model.parameters()
@@ -73,7 +74,8 @@ class MLP(nn.Module):
         if encoding is not None:
             if type(encoding).__name__ not in ENCODINGS:
                 raise ValueError(
-                    f"MLP: encoding must be None or one of {', '.join(ENCODINGS)}, got {type(encoding).__name__}"
+                    f"MLP: encoding must be None or one of {', '.join(ENCODINGS)}, got "
+                    f"{type(encoding).__name__}"
                 )
             if encoding.in_dim != in_dim:
                 raise ValueError(
@@ -139,7 +141,8 @@ class SineLayer(nn.Module):
 
 
 class Siren(nn.Module):
-    """SIREN (Sitzmann et al., NeurIPS 2020): ``layers`` sine layers of width ``hidden``, then a linear head.
+    """SIREN (Sitzmann et al., NeurIPS 2020): ``layers`` sine layers of width ``hidden``, then a
+    linear head.
 
     ``w0`` scales the first layer (frequency of the input mapping; the paper uses 30) and
     ``w0_hidden`` the later ones (30 as well; the initialisation divides by it, so it only
@@ -188,7 +191,8 @@ class Siren(nn.Module):
 
 
 class GaborLayer(nn.Module):
-    """WIRE's complex Gabor wavelet layer: ``z = W x + b``, ``exp(i w0 z - |s0 z|^2)`` (complex output).
+    """WIRE's complex Gabor wavelet layer: ``z = W x + b``, ``exp(i w0 z - |s0 z|^2)`` (complex
+    output).
 
     The first layer takes real coordinates (real weights), later ones complex activations
     (complex weights). ``w0`` sets the oscillation frequency and ``s0`` the width of the Gaussian
@@ -206,7 +210,8 @@ class GaborLayer(nn.Module):
 
 
 class Wire(nn.Module):
-    """WIRE (Saragadam et al., CVPR 2023): an MLP with complex Gabor wavelet activations; the output is the real part.
+    """WIRE (Saragadam et al., CVPR 2023): an MLP with complex Gabor wavelet activations; the output
+    is the real part.
 
     ``hidden`` is the width *in real numbers*: as in the reference code, the complex layers get
     ``int(hidden / sqrt(2))`` units so that the parameter count is close to a real network of
@@ -254,9 +259,9 @@ class MFN(nn.Module):
 
     ``z_1 = g_1(x)``, ``z_{k+1} = (W_k z_k + b_k) * g_{k+1}(x)``, output ``W z_K + b``, with sine
     filters ``g_k(x) = sin(A_k x + phi_k)``: no activation between layers, the products of sines
-    build the frequencies. ``layers`` multiplicative layers (``layers + 1`` filters). Filter
-    weights are PyTorch's default init scaled by ``input_scale / sqrt(layers + 1)``, phases
-    ``U(-pi, pi)``; the linear layers ``U(-sqrt(weight_scale / hidden), +)``, as in the reference code.
+    build the frequencies. ``layers`` multiplicative layers (``layers + 1`` filters). Filter weights
+    are PyTorch's default init scaled by ``input_scale / sqrt(layers + 1)``, phases ``U(-pi, pi)``;
+    the linear layers ``U(-sqrt(weight_scale / hidden), +)``, as in the reference code.
     """
 
     def __init__(
@@ -303,7 +308,8 @@ class MFN(nn.Module):
 
 
 def size_to_budget(build, budget: int, tol: float = 0.05, lo: int = 1, hi: int = 8192) -> nn.Module:
-    """The model ``build(width)`` whose parameter count is closest to ``budget`` (within ``tol``), by bisection on width.
+    """The model ``build(width)`` whose parameter count is closest to ``budget`` (within ``tol``),
+    by bisection on width.
 
     ``build`` maps an integer width (e.g. ``hidden``) to a model whose size grows with it, e.g.
     ``size_to_budget(lambda w: Siren(2, 3, hidden=w, layers=3), 172_000)``. Raises a ``ValueError``
@@ -328,7 +334,8 @@ def size_to_budget(build, budget: int, tol: float = 0.05, lo: int = 1, hi: int =
     got = count_params(best)
     if abs(got - budget) > tol * budget:
         raise ValueError(
-            f"no width gives {budget:,} parameters within {tol:.0%} (closest: {got:,}); widen [lo, hi]"
+            f"no width gives {budget:,} parameters within {tol:.0%} (closest: {got:,}); widen "
+            "[lo, hi]"
         )
     return best
 

@@ -1,4 +1,5 @@
-"""O-INR (Pal, Adepu, Wang, Golland, Singh, ICML 2024): an INR as an operator from the encoding field to the signal.
+"""O-INR (Pal, Adepu, Wang, Golland, Singh, ICML 2024): an INR as an operator from the encoding
+field to the signal.
 
 A pointwise INR maps one coordinate at a time, ``x -> MLP(gamma(x))``. O-INR instead maps the
 whole *field* of positional encodings ``gamma(x)`` over the domain to the signal, with integral
@@ -40,15 +41,16 @@ SAMPLINGS = ("linspace", "centres")
 def _check_sampling(sampling: str) -> None:
     if sampling not in SAMPLINGS:
         raise ValueError(
-            f"sampling must be one of {SAMPLINGS} ('linspace': samples at linspace(-1, 1, n) as in the "
-            f"official code; 'centres': pixel centres), got {sampling!r}"
+            f"sampling must be one of {SAMPLINGS} ('linspace': samples at linspace(-1, 1, n) as "
+            f"in the official code; 'centres': pixel centres), got {sampling!r}"
         )
 
 
 def encoding_coords(
     n: int, sampling: str = "linspace", device=None, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
-    """The ``n`` sample positions along one axis in [-1, 1]: ``linspace(-1, 1, n)`` or the pixel centres."""
+    """The ``n`` sample positions along one axis in [-1, 1]: ``linspace(-1, 1, n)`` or the pixel
+    centres."""
     _check_sampling(sampling)
     if sampling == "linspace":
         return torch.linspace(-1.0, 1.0, n, device=device, dtype=dtype)
@@ -56,7 +58,8 @@ def encoding_coords(
 
 
 def spacing(n: int, sampling: str = "linspace") -> float:
-    """Distance between neighbouring samples of an ``n``-sample axis in [-1, 1] (``2 / (n - 1)`` or ``2 / n``)."""
+    """Distance between neighbouring samples of an ``n``-sample axis in [-1, 1] (``2 / (n - 1)`` or
+    ``2 / n``)."""
     _check_sampling(sampling)
     return 2.0 / max(n - 1, 1) if sampling == "linspace" else 2.0 / n
 
@@ -108,11 +111,12 @@ def encoding_grid(
 
 
 def degenerate_channels(n: int, n_freq: int = 10, sampling: str = "linspace") -> tuple[int, int]:
-    """How many of one axis's ``2 * n_freq`` encoding channels are constant, and how many equal another up to sign.
+    """How many of one axis's ``2 * n_freq`` encoding channels are constant, and how many equal
+    another up to sign.
 
-    On ``n`` samples a channel ``sin(2^i pi t)`` with ``2^i`` beyond the sampling rate aliases: it can
-    become constant (every sample at a multiple of pi) or repeat a lower channel (``2^i`` and ``2^j``
-    alias to the same frequency). Such channels carry no information of their own. Returns
+    On ``n`` samples a channel ``sin(2^i pi t)`` with ``2^i`` beyond the sampling rate aliases: it
+    can become constant (every sample at a multiple of pi) or repeat a lower channel (``2^i`` and
+    ``2^j`` alias to the same frequency). Such channels carry no information of their own. Returns
     ``(constant, duplicated)``; ``(0, 0)`` means every channel is distinct.
     """
     t = encoding_coords(n, sampling, dtype=torch.float64)
@@ -130,7 +134,8 @@ def degenerate_channels(n: int, n_freq: int = 10, sampling: str = "linspace") ->
 
 
 def clean_size(n: int, n_freq: int = 10, sampling: str = "linspace") -> int:
-    """The size nearest to ``n`` (the smaller one on a tie) at which no encoding channel is constant or duplicated."""
+    """The size nearest to ``n`` (the smaller one on a tie) at which no encoding channel is constant
+    or duplicated."""
     for d in range(n):
         for m in (n - d, n + d):
             if m >= 2 and degenerate_channels(m, n_freq, sampling) == (0, 0):
@@ -236,12 +241,13 @@ class ContinuousConv2d(nn.Module):
 
 
 class OINR(nn.Module):
-    """The discrete O-INR for 2-D signals: ``widths`` 3x3 ('same') convolutions without bias, sine in between.
+    """The discrete O-INR for 2-D signals: ``widths`` 3x3 ('same') convolutions without bias, sine
+    in between.
 
-    Input: the encoding field ``(B, 4 * n_freq, H, W)`` (or none: :meth:`render` builds it);
-    output ``(B, out_channels, H, W)``. The default ``widths=(64, 128, 128, 64)`` is the official
-    code's image model (``OINR_2D``: 319,680 parameters for RGB); widths ``(64, 128, 64)`` give the
-    paper's stated ~172k (172,224). ``sampling`` is where :meth:`render` places the encoding's samples.
+    Input: the encoding field ``(B, 4 * n_freq, H, W)`` (or none: :meth:`render` builds it); output
+    ``(B, out_channels, H, W)``. The default ``widths=(64, 128, 128, 64)`` is the official code's
+    image model (``OINR_2D``: 319,680 parameters for RGB); widths ``(64, 128, 64)`` give the paper's
+    stated ~172k (172,224). ``sampling`` is where :meth:`render` places the encoding's samples.
     """
 
     def __init__(
@@ -273,7 +279,8 @@ class OINR(nn.Module):
         if continuous:
             if base_size is None:
                 raise ValueError(
-                    "continuous=True needs base_size=(H, W), the grid on which the kernel spans kernel_size pixels"
+                    "continuous=True needs base_size=(H, W), the grid on which the kernel spans "
+                    "kernel_size pixels"
                 )
             self.convs = nn.ModuleList(
                 ContinuousConv2d(a, b, base_size, kernel_size, kernel_hidden, sampling=sampling)
@@ -298,7 +305,8 @@ class OINR(nn.Module):
     def forward(self, enc: torch.Tensor) -> torch.Tensor:
         if enc.ndim != 4 or enc.shape[1] != 4 * self.n_freq:
             raise ValueError(
-                f"OINR expects an encoding field (B, {4 * self.n_freq}, H, W), got {tuple(enc.shape)}"
+                f"OINR expects an encoding field (B, {4 * self.n_freq}, H, W), got "
+                f"{tuple(enc.shape)}"
             )
         x = enc
         for conv in self.convs[:-1]:
@@ -306,7 +314,8 @@ class OINR(nn.Module):
         return self.convs[-1](x)
 
     def render(self, h: int, w: int | None = None, offset: float = 0.0) -> torch.Tensor:
-        """The signal on an ``h x w`` grid (``offset``: the sequence parameter gamma): ``(out_channels, h, w)``.
+        """The signal on an ``h x w`` grid (``offset``: the sequence parameter gamma):
+        ``(out_channels, h, w)``.
 
         Another size than the training grid is meaningful for the continuous version only (a
         discrete 3x3 kernel spans fewer physical pixels on a finer grid).
@@ -319,9 +328,11 @@ class OINR(nn.Module):
         return self(enc[None])[0]
 
     def derivative(self, h: int, w: int | None = None, dim: int = 1) -> torch.Tensor:
-        """``d signal / d (y, x)[dim]`` on an ``h x w`` grid, by pushing the encoding's derivative through the network.
+        """``d signal / d (y, x)[dim]`` on an ``h x w`` grid, by pushing the encoding's derivative
+        through the network.
 
-        Exact for this network (a forward-mode product, :func:`torch.func.jvp`); ``(out_channels, h, w)``.
+        Exact for this network (a forward-mode product, :func:`torch.func.jvp`);
+        ``(out_channels, h, w)``.
         """
         if dim not in (0, 1):
             raise ValueError(f"dim must be 0 (d/dy) or 1 (d/dx), got {dim!r}")
@@ -344,15 +355,18 @@ class OINR(nn.Module):
 
 
 def pointwise_mlp(net: OINR) -> nn.Sequential:
-    """The MLP that a ``kernel_size=1`` discrete O-INR is: the same weights as ``Linear`` layers, sine in between.
+    """The MLP that a ``kernel_size=1`` discrete O-INR is: the same weights as ``Linear`` layers,
+    sine in between.
 
     With a 1x1 kernel an integral operator only sees ``f(x)`` at ``x`` itself, so O-INR reduces to a
     pointwise network ``gamma(x) -> signal`` (an MLP on positional encodings with sine activations):
-    ``pointwise_mlp(net)(gamma(x))`` equals ``net`` at every pixel. Larger kernels are what make it an operator.
+    ``pointwise_mlp(net)(gamma(x))`` equals ``net`` at every pixel. Larger kernels are what make it
+    an operator.
     """
     if not isinstance(net, OINR) or net.config["continuous"] or net.config["kernel_size"] != 1:
         raise ValueError(
-            "pointwise_mlp needs a discrete OINR with kernel_size=1 (larger kernels mix neighbouring pixels)"
+            "pointwise_mlp needs a discrete OINR with kernel_size=1 (larger kernels mix "
+            "neighbouring pixels)"
         )
     layers: list[nn.Module] = []
     for i, conv in enumerate(net.convs):
@@ -378,7 +392,8 @@ def fit_fields(
     lr: float = 3e-3,
     seed: int = 0,
 ) -> list[float]:
-    """Train one O-INR on several fields at once: other resolutions (multi-resolution) or other offsets (a sequence).
+    """Train one O-INR on several fields at once: other resolutions (multi-resolution) or other
+    offsets (a sequence).
 
     ``targets``: ``(C, H_i, W_i)`` tensors; ``offsets``: the sequence parameter gamma of each target
     (default 0 for all). Each Adam step renders the network on one target's grid with its offset and
@@ -392,7 +407,8 @@ def fit_fields(
     offsets = [0.0] * len(targets) if offsets is None else [float(o) for o in offsets]
     if len(offsets) != len(targets):
         raise ValueError(
-            f"fit_fields: got {len(offsets)} offsets for {len(targets)} targets; give one per target"
+            f"fit_fields: got {len(offsets)} offsets for {len(targets)} targets; give one per "
+            "target"
         )
     for i, t in enumerate(targets):
         if not isinstance(t, torch.Tensor) or t.ndim != 3 or t.shape[0] != net.out_channels:
@@ -425,7 +441,8 @@ def fit_fields(
 
 
 class OnGrid(nn.Module):
-    """An O-INR seen as a coordinate model on one fixed ``h x w`` grid, so the course's ``fit``/``fit_image`` train it.
+    """An O-INR seen as a coordinate model on one fixed ``h x w`` grid, so the course's
+    ``fit``/``fit_image`` train it.
 
     ``forward(coords)`` must receive exactly ``grid(h, w)`` (all pixel centres, row-major, as
     ``fit_image`` passes them: they only identify the pixels; the O-INR samples its encoding field
@@ -444,19 +461,21 @@ class OnGrid(nn.Module):
             coords, self.coords.to(coords.dtype)
         ):
             raise ValueError(
-                f"an O-INR is evaluated on its whole {self.h}x{self.w} grid at once: pass grid({self.h}, "
-                f"{self.w}) (full batch), got coordinates of shape {tuple(coords.shape)}"
+                f"an O-INR is evaluated on its whole {self.h}x{self.w} grid at once: pass "
+                f"grid({self.h}, {self.w}) (full batch), got coordinates of shape "
+                f"{tuple(coords.shape)}"
             )
         out = self.net.render(self.h, self.w, offset=self.offset)
         return out.reshape(out.shape[0], -1).T
 
 
-#: The baselines' settings shared by notebook 07 and scripts/oinr_paper.py. SIREN: 3 hidden sine layers,
-#: omega_0 = 30 (Sitzmann et al.). WIRE: 3 complex Gabor layers; omega_0 / s_0 for representation chosen on
-#: the validation image among 10 and 20 (docs/results/oinr_cpu.md), for denoising WIRE's own suggestion (omega_0 = s_0 = 4,
-#: wire_image_denoise.py). MFN: FourierNet, 3 filters, the filters' input scale = the image's larger side
-#: (the reference's 256 is set for 256-pixel images). O-INR: five 3x3 convolutions of widths (k, 2k, 2k, k)
-#: (the official model's shape scaled down), 10 frequencies, samples at linspace(-1, 1, n).
+#: The baselines' settings shared by notebook 07 and scripts/oinr_paper.py. SIREN: 3 hidden sine
+#: layers, omega_0 = 30 (Sitzmann et al.). WIRE: 3 complex Gabor layers; omega_0 / s_0 for
+#: representation chosen on the validation image among 10 and 20 (docs/results/oinr_cpu.md), for
+#: denoising WIRE's own suggestion (omega_0 = s_0 = 4, wire_image_denoise.py). MFN: FourierNet, 3
+#: filters, the filters' input scale = the image's larger side (the reference's 256 is set for
+#: 256-pixel images). O-INR: five 3x3 convolutions of widths (k, 2k, 2k, k) (the official model's
+#: shape scaled down), 10 frequencies, samples at linspace(-1, 1, n).
 BASELINES = {
     "SIREN": {"layers": 3, "w0": 30.0},
     "WIRE": {"layers": 3, "represent": {"w0": 10.0, "s0": 10.0}, "denoise": {"w0": 4.0, "s0": 4.0}},
@@ -465,11 +484,12 @@ BASELINES = {
 }
 MODEL_NAMES = tuple(BASELINES)
 TASKS = ("represent", "denoise")
-#: The decay recipe used for every model alike: Adam, learning rate ``lr * FINAL_LR_FACTOR ** (t / T)``
-#: (WIRE's reference code's schedule; it ends at a tenth of the initial rate).
+#: The decay recipe used for every model alike: Adam, learning rate
+#: ``lr * FINAL_LR_FACTOR ** (t / T)`` (WIRE's reference code's schedule; it ends at a tenth of the
+#: initial rate).
 FINAL_LR_FACTOR = 0.1
-#: Learning rates chosen on the validation image (grace_hopper at coffee's 60x90, 400 steps, the decay
-#: recipe; clean for "represent", photon noise vs its clean version for "denoise"), from
+#: Learning rates chosen on the validation image (grace_hopper at coffee's 60x90, 400 steps, the
+#: decay recipe; clean for "represent", photon noise vs its clean version for "denoise"), from
 #: ``python scripts/oinr_paper.py --sweep`` (output in docs/results/oinr_cpu.md).
 LEARNING_RATES = {
     "represent": {"SIREN": 3e-3, "WIRE": 1e-2, "MFN": 3e-2, "O-INR": 3e-2},
@@ -497,7 +517,8 @@ def baseline_models(
     names: Sequence[str] = MODEL_NAMES,
     wire: dict | None = None,
 ) -> dict[str, nn.Module]:
-    """SIREN, WIRE, MFN and O-INR (an :class:`OnGrid`) for a ``(channels, h, w)`` image, each sized to ``budget``.
+    """SIREN, WIRE, MFN and O-INR (an :class:`OnGrid`) for a ``(channels, h, w)`` image, each sized
+    to ``budget``.
 
     Settings from :data:`BASELINES` (``task`` picks WIRE's ``"represent"`` or ``"denoise"`` setting;
     ``wire={"w0": ...}`` overrides it); every model's width is chosen by
@@ -526,7 +547,8 @@ def fit_decay(
     final_factor: float = FINAL_LR_FACTOR,
     progress: bool = False,
 ) -> History:
-    """``fit_image`` with Adam and an exponential learning-rate decay ``lr * final_factor ** (t / steps)``.
+    """``fit_image`` with Adam and an exponential learning-rate decay
+    ``lr * final_factor ** (t / steps)``.
 
     The recipe every model of the comparison gets. ``image`` ``(C, H, W)`` is the training target,
     ``reference`` (same shape) the clean image the recorded PSNR is measured against.

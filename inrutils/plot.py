@@ -35,7 +35,8 @@ def show_images(
     suptitle: str | None = None,
     colorbar: bool = False,
 ) -> None:
-    """Draw ``{title: image}`` side by side; images are ``(C, H, W)`` tensors or ``(H, W[, C])`` NumPy arrays.
+    """Draw ``{title: image}`` side by side; images are ``(C, H, W)`` tensors or ``(H, W[, C])``
+    NumPy arrays.
 
     Colour images are clipped to [0, 1]; grayscale ones use ``cmap`` and ``vmin``/``vmax``
     (pass ``None`` to autoscale, e.g. for derivatives). Returns nothing, so that a
@@ -77,7 +78,8 @@ def plot_history(
     ax=None,
     title: str | None = None,
 ):
-    """Plot one field of several :class:`History` objects (``key``: psnr | loss; ``x``: step | time)."""
+    """Plot one field of several :class:`History` objects (``key``: psnr | loss; ``x``: step |
+    time)."""
     if key not in ("psnr", "loss") or x not in ("step", "time"):
         raise ValueError(
             f"key must be 'psnr' or 'loss' and x 'step' or 'time', got key={key!r}, x={x!r}"

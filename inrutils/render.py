@@ -10,12 +10,14 @@ from .coords import grid, samples_to_image
 
 @torch.no_grad()
 def evaluate(model: nn.Module, coords: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
-    """``model(coords)`` for ``(N, D)`` coordinates, ``chunk`` points at a time; returns ``(N, C)`` on the model's device."""
+    """``model(coords)`` for ``(N, D)`` coordinates, ``chunk`` points at a time; returns ``(N, C)``
+    on the model's device."""
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk <= 0:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2:
         raise ValueError(
-            f"coords must be an (N, D) tensor, got {getattr(coords, 'shape', type(coords).__name__)}"
+            "coords must be an (N, D) tensor, got "
+            f"{getattr(coords, 'shape', type(coords).__name__)}"
         )
     dev = next(model.parameters()).device
     coords = coords.to(dev)

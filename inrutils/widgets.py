@@ -52,7 +52,8 @@ def slider(
 
 
 def explore(draw: Callable[..., Any], **controls: Any) -> W.interactive:
-    """Return an ``ipywidgets.interactive`` UI that calls ``draw(**values)`` whenever a control moves.
+    """Return an ``ipywidgets.interactive`` UI that calls ``draw(**values)`` whenever a control
+    moves.
 
     ``controls`` map ``draw``'s keyword arguments to widgets (see :func:`slider`) or to
     fixed values (``ipywidgets.fixed``). Each call's figures are shown in the widget's

@@ -1,4 +1,5 @@
-"""Benchmark: derivatives of a SIREN, nested autograd on all points vs chunked autograd vs the fast path.
+"""Benchmark: derivatives of a SIREN, nested autograd on all points vs chunked autograd vs the fast
+path.
 
 For each grid size (points = size^2) and derivative order, three ways to get all partials
 up to that order of a 5 x 256 SIREN (the INSP-Net setting), in the same run:
@@ -14,7 +15,7 @@ median of ``--repeats`` runs inside the subprocess. Runs that would need more th
 ``--max-gb`` (extrapolated from the issue's measurement of 5.6 GB at 65,536 points, order 3)
 are skipped and said so.
 
-    python scripts/bench_derivatives.py                 # 256^2 and 512^2, orders 1-3 (~10 min on 2 cores)
+    python scripts/bench_derivatives.py           # 256^2 and 512^2, orders 1-3 (~10 min on 2 cores)
     python scripts/bench_derivatives.py --sizes 64 --orders 2 --repeats 1   # seconds
 """
 
@@ -28,7 +29,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-WORKER = r"""
+WORKER = (
+    r"""
 import json, resource, statistics, sys, time
 import torch
 sys.path.insert(0, {root!r})
@@ -45,11 +47,15 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 times = []
 for _ in range({repeats}):
     t = time.perf_counter()
-    out = D.all_partials(model, coords, {order}, {method!r}, chunk=chunk if chunk else coords.shape[0])
-    times.append(time.perf_counter() - t)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps(dict(seconds=statistics.median(times), peak_mb=(peak - base) / 1024, shape=list(out.shape))))
 """
+    "    out = D.all_partials(model, coords, {order}, {method!r}, "
+    "chunk=chunk if chunk else coords.shape[0])\n"
+    r"""    times.append(time.perf_counter() - t)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+    "print(json.dumps(dict(seconds=statistics.median(times), peak_mb=(peak - base) / 1024, "
+    "shape=list(out.shape))))\n"
+)
 
 
 def measure(
@@ -91,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         3: 5.6 / 65536,
     }  # measured here (issue 7), nested autograd
     print(
-        f"SIREN 5x256, {args.threads} threads, median of {args.repeats}; peak = extra resident memory of the run"
+        f"SIREN 5x256, {args.threads} threads, median of {args.repeats}; peak = extra resident "
+        "memory of the run"
     )
     print(
-        f"{'points':>8s} {'order':>5s}  {'method':28s} {'time (s)':>9s} {'peak (MB)':>10s}  {'speed-up vs chunked autograd':>29s}"
+        f"{'points':>8s} {'order':>5s}  {'method':28s} {'time (s)':>9s} {'peak (MB)':>10s}  "
+        f"{'speed-up vs chunked autograd':>29s}"
     )
     for size in args.sizes:
         n = size * size
@@ -120,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 ratio = f"{ref / r['seconds']:.2f}x" if ref else ""
                 print(
-                    f"{n:8d} {order:5d}  {label:28s} {r['seconds']:9.2f} {r['peak_mb']:10.0f}  {ratio:>29s}",
+                    f"{n:8d} {order:5d}  {label:28s} {r['seconds']:9.2f} {r['peak_mb']:10.0f}  "
+                    f"{ratio:>29s}",
                     flush=True,
                 )
     return 0

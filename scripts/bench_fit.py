@@ -72,8 +72,8 @@ def main() -> None:
         )
 
     print(
-        f"\nfull-batch fit, SIREN {args.layers}x256, camera {args.size}x{args.size}, {args.steps} steps, "
-        f"device {dev}, {torch.get_num_threads()} threads, median of {args.repeats}"
+        f"\nfull-batch fit, SIREN {args.layers}x256, camera {args.size}x{args.size}, {args.steps} "
+        f"steps, device {dev}, {torch.get_num_threads()} threads, median of {args.repeats}"
     )
     print(f"{'loop':<20}{'median s':>10}{'s/step':>10}{'runs':>28}")
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -84,7 +84,8 @@ def main() -> None:
         )
     ratio = med["inrutils.fit"] / med["bare PyTorch loop"]
     print(
-        f"ratio inrutils.fit / bare loop = {ratio:.3f}  (overhead {100 * (ratio - 1):+.1f} %, goal <= +5 %)"
+        f"ratio inrutils.fit / bare loop = {ratio:.3f}  (overhead {100 * (ratio - 1):+.1f} %, "
+        "goal <= +5 %)"
     )
 
 

@@ -1,11 +1,11 @@
 """Notebook 08's comparison at larger sizes: every method of the course on shared tasks.
 
-Tasks (grey bundled images): representation at a parameter budget (ReLU + Fourier features,
-SIREN, WIRE, MFN, O-INR), denoising at sigma_n (LINR, O-INR, Knitwork, TV, NLM), x4
-super-resolution (bicubic, LIIF, LINR) and inpainting of a central square hole (biharmonic,
-LINR, Knitwork; Knitwork patch dilations 1 and 4). Every method is called from ``inrutils`` as notebook 08 calls it; only the
-sizes, steps and images change. Writes a Markdown table (PSNR, SSIM, parameters, seconds per
-method, mean over the images) to ``docs/results/benchmark.md`` and a CSV beside it.
+Tasks (grey bundled images): representation at a parameter budget (ReLU + Fourier features, SIREN,
+WIRE, MFN, O-INR), denoising at sigma_n (LINR, O-INR, Knitwork, TV, NLM), x4 super-resolution
+(bicubic, LIIF, LINR) and inpainting of a central square hole (biharmonic, LINR, Knitwork; Knitwork
+patch dilations 1 and 4). Every method is called from ``inrutils`` as notebook 08 calls it; only the
+sizes, steps and images change. Writes a Markdown table (PSNR, SSIM, parameters, seconds per method,
+mean over the images) to ``docs/results/benchmark.md`` and a CSV beside it.
 
     python scripts/benchmark.py                      # 128x128 (SR: 256x256), 1,000 steps, 3 images
     python scripts/benchmark.py --size 256 --steps 2000 --images camera astronaut coffee rocket
@@ -217,12 +217,14 @@ def write(rows: list[dict], args: argparse.Namespace, out: pathlib.Path, seconds
         "",
         f"Command: `python scripts/benchmark.py {' '.join(sys.argv[1:])}`".rstrip(),
         "",
-        f"Images {', '.join(args.images)} (grey), {args.size}x{args.size} (SR x4: {2 * args.size}x{2 * args.size} "
-        f"from {args.size // 2}x{args.size // 2}); {args.steps} steps per fitted method; representation budget "
-        f"{args.budget:,} parameters; denoising sigma_n = {args.sigma_n}; inpainting a central square hole of "
-        f"{args.hole:.0%} of the image (PSNR in the hole). One seed. Device: {config.device()} "
+        f"Images {', '.join(args.images)} (grey), {args.size}x{args.size} (SR x4: "
+        f"{2 * args.size}x{2 * args.size} from {args.size // 2}x{args.size // 2}); {args.steps} "
+        f"steps per fitted method; representation budget {args.budget:,} parameters; denoising "
+        f"sigma_n = {args.sigma_n}; inpainting a central square hole of {args.hole:.0%} of the "
+        f"image (PSNR in the hole). One seed. Device: {config.device()} "
         f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads); "
-        f"total {seconds:.0f} s. Mean over the images; per-image rows in `{out.with_suffix('.csv').name}`.",
+        f"total {seconds:.0f} s. Mean over the images; per-image rows in "
+        f"`{out.with_suffix('.csv').name}`.",
         "",
         "| task | method | PSNR (dB) | SSIM | parameters | CPU seconds |",
         "|---|---|---|---|---|---|",

@@ -1,6 +1,6 @@
 """Measurements behind docs/fidelity/04_liif_local_ensembles.md (the shipped LIIF checkpoints, CPU).
 
-    OMP_NUM_THREADS=1 python scripts/liif_fidelity.py               # all sections, about 15 min on one idle core
+    OMP_NUM_THREADS=1 python scripts/liif_fidelity.py  # all sections, about 15 min on one idle core
     OMP_NUM_THREADS=1 python scripts/liif_fidelity.py --sections 2 6  # only some of them
 
 Prints, on native crops of the held-out images (``inrutils.liif.eval_pair``, a central window of
@@ -8,15 +8,16 @@ Prints, on native crops of the held-out images (``inrutils.liif.eval_pair``, a c
 
 1. the evaluation protocol's effect at x2 / x4 (grey vs RGB, shave = scale vs scale + 6, bicubic
    baseline Keys a = -0.75 vs the antialiased a = -0.5 kernel);
-2. the border fix: PSNR at x3 with the official area rule (uniform weights where it degenerates)
-   vs :func:`inrutils.liif.ensemble_weights`, and the largest |I(x) - I(x - d)| for shifts d = 1e-4, 1e-5,
-   1e-7 (a slope scales with d, a step does not);
+2. the border fix: PSNR at x3 with the official area rule (uniform weights where it degenerates) vs
+   :func:`inrutils.liif.ensemble_weights`, and the largest |I(x) - I(x - d)| for shifts d = 1e-4,
+   1e-5, 1e-7 (a slope scales with d, a step does not);
 3. cell decoding: the full model told the right cell vs the cell of the LR pixel, per image;
 4. the four 1,500-iteration ablation checkpoints (one seed each);
-5. torch's antialiased bicubic downsampling against PIL's BICUBIC resize of the same float image (the kernel);
-6. the official LR path (``resize_fn``: ``ToPILImage`` on a float tensor = ``mul(255).byte()``, i.e. 8-bit
-   with truncation, PIL BICUBIC on the 8-bit image, ``ToTensor`` = / 255) against ours (float throughout):
-   the LR difference and its effect on PSNR at x4 and x12.
+5. torch's antialiased bicubic downsampling against PIL's BICUBIC resize of the same float image
+   (the kernel);
+6. the official LR path (``resize_fn``: ``ToPILImage`` on a float tensor = ``mul(255).byte()``, i.e.
+   8-bit with truncation, PIL BICUBIC on the 8-bit image, ``ToTensor`` = / 255) against ours (float
+   throughout): the LR difference and its effect on PSNR at x4 and x12.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def main() -> None:
 
 def section1(full, size):
     print(
-        f"== 1. protocol (full model, native {size} windows, mean of 5 held-out images; bicubic / LIIF / gain)"
+        f"== 1. protocol (full model, native {size} windows, mean of 5 held-out images; bicubic / "
+        "LIIF / gain)"
     )
     for label, kw in [
         ("grey, shave=scale (notebook)", {}),
@@ -109,7 +111,8 @@ def section1(full, size):
 
 def section2(full, size):
     print(
-        "== 2. border fix at x3 (full model, grey, shave=3); max |I(x) - I(x - d)| on camera for d = 1e-4 / 1e-5 / 1e-7"
+        "== 2. border fix at x3 (full model, grey, shave=3); max |I(x) - I(x - d)| on camera for "
+        "d = 1e-4 / 1e-5 / 1e-7"
     )
     fixed = liif.ensemble_weights
 
@@ -136,8 +139,9 @@ def section2(full, size):
         print(
             f"{label:26s} PSNR {t[3][1]:.3f} dB; max jump "
             + " / ".join(f"{float(j.max()):.2e}" for j in jumps.values())
-            + f" (d = 1e-5: row {row} of {h}); largest jump(1e-5) - 0.2 jump(1e-4) {float(excess.max()):.1e} "
-            f"(a slope: <= 0, a step: about 0.8x its size), pixels above 1e-4: {int((excess > 1e-4).sum())}",
+            + f" (d = 1e-5: row {row} of {h}); largest jump(1e-5) - 0.2 jump(1e-4) "
+            f"{float(excess.max()):.1e} (a slope: <= 0, a step: about 0.8x its size), pixels "
+            f"above 1e-4: {int((excess > 1e-4).sum())}",
             flush=True,
         )
     liif.ensemble_weights = fixed
@@ -145,7 +149,8 @@ def section2(full, size):
 
 def section3(full, size):
     print(
-        "== 3. cell decoding at x12 (full model, grey, shave=12): right cell, cell of the LR pixel, difference"
+        "== 3. cell decoding at x12 (full model, grey, shave=12): right cell, cell of the LR "
+        "pixel, difference"
     )
     diffs = []
     for name in liif.HELD_OUT:
@@ -169,7 +174,8 @@ def section3(full, size):
 
 def section4(full, size):
     print(
-        "== 4. ablation checkpoints (1,500 iterations, seed 0 each; native 240 windows, grey, shave=scale)"
+        "== 4. ablation checkpoints (1,500 iterations, seed 0 each; native 240 windows, grey, "
+        "shave=scale)"
     )
     for name in ("cpu-short", "cpu-no-ensemble", "cpu-no-unfold", "cpu-no-cell"):
         t = table(liif.pretrained(name), (2, 3, 4, 12), 240)
@@ -184,7 +190,8 @@ def section4(full, size):
 
 def section5(full, size):
     print(
-        "== 5. torch antialiased bicubic vs PIL BICUBIC on the float image (mode F; camera 512 -> 128)"
+        "== 5. torch antialiased bicubic vs PIL BICUBIC on the float image (mode F; camera 512 -> "
+        "128)"
     )
 
     img = load_image("camera", gray=True)
@@ -198,7 +205,8 @@ def section5(full, size):
 
 
 def official_lr(hr: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
-    """The official ``resize_fn``: ToPILImage (``mul(255).byte()``: 8 bits, truncated), PIL BICUBIC, ToTensor (/ 255)."""
+    """The official ``resize_fn``: ToPILImage (``mul(255).byte()``: 8 bits, truncated), PIL BICUBIC,
+    ToTensor (/ 255)."""
     q = (hr * 255).to(torch.uint8).permute(1, 2, 0).numpy()
     img = (
         Image.fromarray(q[..., 0], mode="L") if q.shape[2] == 1 else Image.fromarray(q, mode="RGB")
@@ -209,8 +217,8 @@ def official_lr(hr: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
 
 def section6(full, size):
     print(
-        "== 6. official 8-bit LR path vs ours (float), held-out images: mean / max LR difference (in 1/255), "
-        "then bicubic / LIIF / gain with each LR"
+        "== 6. official 8-bit LR path vs ours (float), held-out images: mean / max LR difference "
+        "(in 1/255), then bicubic / LIIF / gain with each LR"
     )
     for gray, s in ((True, 4), (True, 12), (False, 4)):
         diff, rows = [], {"ours": [], "official": []}
@@ -229,8 +237,8 @@ def section6(full, size):
         d = torch.cat(diff)
         res = {k: (np.mean([r[0] for r in v]), np.mean([r[1] for r in v])) for k, v in rows.items()}
         print(
-            f"  {'grey' if gray else 'RGB ':4s} x{s:<3d} LR official - ours: mean {float(d.mean()):+.3f}, "
-            f"max |.| {float(d.abs().max()):.2f};  "
+            f"  {'grey' if gray else 'RGB ':4s} x{s:<3d} LR official - ours: mean "
+            f"{float(d.mean()):+.3f}, max |.| {float(d.abs().max()):.2f};  "
             + ";  ".join(f"{k} LR {b:.2f} / {o:.2f} / {o - b:+.2f}" for k, (b, o) in res.items()),
             flush=True,
         )

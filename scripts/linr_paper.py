@@ -1,4 +1,5 @@
-"""LINR at the paper's settings on the bundled images: every task, its classical baselines, one table.
+"""LINR at the paper's settings on the bundled images: every task, its classical baselines, one
+table.
 
 Xu and Jiao, "Revisiting Implicit Neural Representations in Low-Level Vision", ICLR 2023 Neural
 Fields workshop, https://arxiv.org/abs/2304.10250; official code https://github.com/WenTXuL/LINR.
@@ -14,9 +15,9 @@ its deblurring PSNR the Y channel of 8-bit images, so deblurring rows also give 
 computed that way. A GPU is recommended: on a 2-core CPU one 256x256 paper-size step takes
 seconds.
 
-    python scripts/linr_paper.py                        # all tasks, all images, paper settings
+    python scripts/linr_paper.py                    # all tasks, all images, paper settings
     python scripts/linr_paper.py --images camera --tasks sr --size 128 --steps-scale 0.3
-    python scripts/linr_paper.py --smoke                # seconds: tiny sizes/steps, checks the plumbing
+    python scripts/linr_paper.py --smoke            # seconds: tiny sizes/steps, checks the plumbing
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ IMAGES = {
     "rocket": False,
 }  # name: grey?
 TASKS = ("denoise", "sr", "inpaint", "deblur", "joint", "ablation")
-PAPER = {  # the paper's averages (arXiv 2304.10250): LINR, then the comparison entry of the same table
+# the paper's averages (arXiv 2304.10250): LINR, then the comparison entry of the same table
+PAPER = {
     "denoise": "Table 1: 28.14 (DIP 25.55), Set9, sigma 25",
     "sr": "Table 2: 28.60, Set5 x4",
     "inpaint": "Table 3: 26.85 (DIP 24.57), 90 % missing",
@@ -67,7 +69,8 @@ def paper_siren(channels: int, preset: dict, seed: int, signed: bool = True) -> 
 
 
 def psnr_y(pred: torch.Tensor, clean: torch.Tensor) -> float:
-    """The official deblurring metric: PSNR on the Y (BT.601) channel of the 8-bit images, rounded as they do."""
+    """The official deblurring metric: PSNR on the Y (BT.601) channel of the 8-bit images, rounded
+    as they do."""
 
     def y(img: torch.Tensor) -> torch.Tensor:
         q = torch.round(img.clamp(0, 1).double() * 255)
@@ -252,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--unsigned",
         action="store_true",
-        help="fit the network's output as the [0, 1] image itself (the official code: [-1, 1], 2 g - 1)",
+        help="fit the network's output as the [0, 1] image itself (the official code: "
+        "[-1, 1], 2 g - 1)",
     )
     p.add_argument(
         "--device", default=None, help="cpu, cuda, cuda:1, mps (default: inrutils.config.device())"
@@ -279,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             new = run_task(task, name, clean, args, dev)
             for r in new:
                 print(
-                    f"{r['task']:8s} {r['image']:10s} {r['method']:48s} {r['psnr']:6.2f} dB  {r['ssim']:.4f}  "
-                    f"{r['seconds']:7.1f} s",
+                    f"{r['task']:8s} {r['image']:10s} {r['method']:48s} {r['psnr']:6.2f} dB  "
+                    f"{r['ssim']:.4f}  {r['seconds']:7.1f} s",
                     flush=True,
                 )
             rows += new
@@ -294,18 +298,21 @@ def main(argv: list[str] | None = None) -> int:
     width = args.hidden or linr.TASKS["sr"]["hidden"]
     scale = "[0, 1] (--unsigned)" if args.unsigned else "[-1, 1] as the official code"
     lines = [
-        f"# LINR, paper settings: {args.size}x{args.size}, steps x{args.steps_scale:g}, seed {args.seed}, device {dev}",
+        f"# LINR, paper settings: {args.size}x{args.size}, steps x{args.steps_scale:g}, seed "
+        f"{args.seed}, device {dev}",
         "",
         f"Network: 7 sine layers of {width} + linear head, intensities on {scale}.",
         "",
-        "Our PSNR/SSIM: data range 1, whole image; psnr_y: the official deblurring metric (Y channel, 8-bit).",
+        "Our PSNR/SSIM: data range 1, whole image; psnr_y: the official deblurring metric (Y "
+        "channel, 8-bit).",
         "",
         "| task | image | method | PSNR (dB) | SSIM | PSNR Y (dB) | step | paper |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['task']} | {r['image']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['psnr_y']} | {r['step']} | {PAPER[r['task']]} |"
+            f"| {r['task']} | {r['image']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | "
+            f"{r['psnr_y']} | {r['step']} | {PAPER[r['task']]} |"
         )
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out} and {args.out.with_suffix('.csv')}")

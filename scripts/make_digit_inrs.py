@@ -1,4 +1,5 @@
-"""Build data/digits_inrs.pt: one small SIREN per scikit-learn digit (notebook 03's dataset of INRs).
+"""Build data/digits_inrs.pt: one small SIREN per scikit-learn digit (notebook 03's dataset of
+INRs).
 
     python scripts/make_digit_inrs.py            # the shipped file (~20 s on a 2-core CPU)
     python scripts/make_digit_inrs.py --out /tmp/x.pt --steps 50

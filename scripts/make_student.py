@@ -27,7 +27,8 @@ import nbformat
 
 
 def unlock(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop the ``editable: false`` / ``deletable: false`` flags of nbgrader's locked cells (in place)."""
+    """Drop the ``editable: false`` / ``deletable: false`` flags of nbgrader's locked cells (in
+    place)."""
     for cell in nb.cells:
         for key in ("editable", "deletable"):
             if cell.metadata.get(key) is False:

@@ -53,7 +53,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 
 def _api(course: pathlib.Path, timeout: int = 300):
-    """An in-process ``NbGraderAPI`` on ``course`` (one interpreter for every step: no start-up per call)."""
+    """An in-process ``NbGraderAPI`` on ``course`` (one interpreter for every step: no start-up per
+    call)."""
     try:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
@@ -62,7 +63,8 @@ def _api(course: pathlib.Path, timeout: int = 300):
         raise SystemExit(
             "nbgrader is not installed: pip install -e '.[instructor]' (or make assignments)"
         ) from err
-    # nbgrader runs the `alembic` program of its environment by name: put this interpreter's bin first on PATH.
+    # nbgrader runs the `alembic` program of its environment by name: put this interpreter's bin
+    # first on PATH.
     bindir = str(pathlib.Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -131,7 +133,8 @@ def collect(submissions: pathlib.Path, course: pathlib.Path) -> list[tuple[str, 
     )
     if not students:
         raise ValueError(
-            f"submissions={submissions} holds no student folder (expected SUBMISSIONS/<student>/<notebook>.ipynb)"
+            f"submissions={submissions} holds no student folder (expected "
+            "SUBMISSIONS/<student>/<notebook>.ipynb)"
         )
     for sdir in students:
         if not _ID.match(sdir.name):
@@ -190,7 +193,8 @@ def grade(
     csv_path: pathlib.Path | None = None,
     fast: bool = True,
 ) -> list[dict]:
-    """Autograde every submission in ``submissions`` (see ``collect``); write and return the points."""
+    """Autograde every submission in ``submissions`` (see ``collect``); write and return the
+    points."""
     course = pathlib.Path(course).resolve()
     pairs = collect(pathlib.Path(submissions), course)
     api = _api(course, timeout)

@@ -50,7 +50,8 @@ def notebook_key(path: str | pathlib.Path) -> str:
 
 
 def exercises(nb: nbformat.NotebookNode, name: str = "notebook") -> list[dict]:
-    """The notebook's exercises in order: ``{"solution": i, "check": j, "name": "grid"}`` (cell indices).
+    """The notebook's exercises in order: ``{"solution": i, "check": j, "name": "grid"}`` (cell
+    indices).
 
     Raises ``MetadataError`` when a solution cell has unbalanced markers, is not followed by a
     code cell that calls a ``check_*`` function, or two exercises share one check name.
@@ -71,15 +72,17 @@ def exercises(nb: nbformat.NotebookNode, name: str = "notebook") -> list[dict]:
         calls = _CHECK_CALL.findall(nb.cells[j].source)
         if not calls:
             raise MetadataError(
-                f"{name}, cell {j}: the code cell after the solution in cell {i} must call a check_* function "
-                f"(e.g. exercises.check_grid(my_grid)); it holds:\n{nb.cells[j].source}"
+                f"{name}, cell {j}: the code cell after the solution in cell {i} must call a "
+                "check_* function (e.g. exercises.check_grid(my_grid)); it "
+                f"holds:\n{nb.cells[j].source}"
             )
         if BEGIN in nb.cells[j].source:
             raise MetadataError(f"{name}, cell {j}: a check cell cannot hold a solution too")
         ex = calls[0][len("check_") :]
         if ex in seen:
             raise MetadataError(
-                f"{name}, cell {j}: two exercises are checked by check_{ex}; give each its own check"
+                f"{name}, cell {j}: two exercises are checked by check_{ex}; give each its own "
+                "check"
             )
         seen.add(ex)
         found.append({"solution": i, "check": j, "name": ex})
@@ -139,12 +142,13 @@ def problems(nb: nbformat.NotebookNode, path: str | pathlib.Path) -> list[str]:
         if have != w:
             role = "solution" if w["solution"] else "check" if w["grade"] else "read-only"
             (out if role != "read-only" else read_only).append(
-                f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata {have or 'missing'}, "
-                f"expected {w}"
+                f"{name}, cell {idx} ({role} cell {w['grade_id']}): nbgrader metadata "
+                f"{have or 'missing'}, expected {w}"
             )
         if cell.cell_type != "code" and ("outputs" in cell or "execution_count" in cell):
             out.append(
-                f"{name}, cell {idx}: a {cell.cell_type} cell must carry no outputs/execution_count key"
+                f"{name}, cell {idx}: a {cell.cell_type} cell must carry no "
+                "outputs/execution_count key"
             )
     out += read_only
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]

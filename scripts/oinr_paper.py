@@ -1,30 +1,32 @@
-"""O-INR's Tables 1 and 2 on the same scikit-image images: SIREN, WIRE, MFN and O-INR at equal parameter budgets.
+"""O-INR's Tables 1 and 2 on the same scikit-image images: SIREN, WIRE, MFN and O-INR at equal
+parameter budgets.
 
-    python scripts/oinr_paper.py --out oinr_tables.md              # the tables' settings (GPU recommended)
-    python scripts/oinr_paper.py --smoke --out /tmp/oinr.md         # seconds, for the test suite
-    python scripts/oinr_paper.py --sweep --out /tmp/sweep.md        # notebook 07's learning-rate choice
-    python scripts/oinr_paper.py --ablation --out /tmp/abl.md       # O-INR's grid and recipe, 3 seeds
+    python scripts/oinr_paper.py --out oinr_tables.md      # the tables' settings (GPU recommended)
+    python scripts/oinr_paper.py --smoke --out /tmp/oinr.md   # seconds, for the test suite
+    python scripts/oinr_paper.py --sweep --out /tmp/sweep.md  # notebook 07's learning-rate choice
+    python scripts/oinr_paper.py --ablation --out /tmp/abl.md  # O-INR's grid and recipe, 3 seeds
 
-Every model uses the settings that notebook 07 uses (``inrutils.oinr.BASELINES``) and the same recipe:
-Adam with the learning rate decayed exponentially to a tenth over the run (``oinr.fit_decay``).
+Every model uses the settings that notebook 07 uses (``inrutils.oinr.BASELINES``) and the same
+recipe: Adam with the learning rate decayed exponentially to a tenth over the run
+(``oinr.fit_decay``).
 
 Table 1 (representation): coffee (400x600) and rocket (427x640), every model sized to ~172k
 parameters (``inrutils.models.size_to_budget``, within 5 %), ``--steps`` full-batch steps (the paper
 trains "until convergence"; we fix the budget and report it). Learning rates default to
 ``oinr.LEARNING_RATES`` (chosen by ``--sweep`` at the notebook's size; ``--lr O-INR=1e-3 ...``
 overrides them per model, e.g. the paper's 1e-3).
-Table 2 (denoising): photon noise with a maximum mean photon count of 30 and a read-out noise of
-2 counts (``inrutils.degrade.poisson_noise``) on astronaut (512x512), cat (= chelsea, 300x451) and
-rocket; ~130k parameters; PSNR against the clean image after the last step (a fixed step) and at
-the best step along the way ("oracle": it needs the clean image; the official code reports that one).
+Table 2 (denoising): photon noise with a maximum mean photon count of 30 and a read-out noise of 2
+counts (``inrutils.degrade.poisson_noise``) on astronaut (512x512), cat (= chelsea, 300x451) and
+rocket; ~130k parameters; PSNR against the clean image after the last step (a fixed step) and at the
+best step along the way ("oracle": it needs the clean image; the official code reports that one).
 Writes a Markdown table with the paper's numbers beside ours, and a CSV next to it.
 
 ``--sweep``: the validation run behind ``oinr.LEARNING_RATES``. On grace_hopper (an image that no
 table uses) at coffee's notebook size 60x90, 8k parameters, 400 steps, each model at learning rates
 1e-3, 3e-3, 1e-2, 3e-2, clean (representation; WIRE also at omega_0 = 10) and under photon noise
 (denoising, PSNR against the clean image after the last step).
-``--ablation``: O-INR on coffee 60x90 at the notebook's budget, three seeds, for the two sample grids
-(linspace / pixel centres) and the two recipes (decay / constant learning rate).
+``--ablation``: O-INR on coffee 60x90 at the notebook's budget, three seeds, for the two sample
+grids (linspace / pixel centres) and the two recipes (decay / constant learning rate).
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ VALIDATION = "grace_hopper"
 
 
 def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FACTOR):
-    """Fit with the shared recipe; PSNR against ``reference`` after the last step, at the best step, and that step.
+    """Fit with the shared recipe; PSNR against ``reference`` after the last step, at the best step,
+    and that step.
 
     The history's PSNR at step k is the prediction made before update k (after k - 1 updates); the
     render after the last update is a candidate too, so the oracle is never below the fixed step.
@@ -76,7 +79,8 @@ def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FAC
 
 
 def parse_lrs(items: list[str], ap: argparse.ArgumentParser, task: str = "represent") -> dict:
-    """``["O-INR=3e-2", ...]`` -> a learning rate for every model (``oinr.LEARNING_RATES[task]`` unless given)."""
+    """``["O-INR=3e-2", ...]`` -> a learning rate for every model (``oinr.LEARNING_RATES[task]``
+    unless given)."""
     lrs = dict(oinr.LEARNING_RATES[task])
     for item in items:
         name, sep, value = item.partition("=")
@@ -109,8 +113,8 @@ def sweep(
     noisy = poisson_noise(clean, 30.0, readout=2.0, seed=0)
     lines, rows = (
         [
-            f"validation image {VALIDATION} {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} steps, "
-            "decay recipe; PSNR (dB) after the last step, * = chosen",
+            f"validation image {VALIDATION} {size[0]}x{size[1]}, ~{budget:,} parameters, {steps} "
+            "steps, decay recipe; PSNR (dB) after the last step, * = chosen",
             "",
         ],
         [],
@@ -238,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         default=[],
         metavar="MODEL=LR",
-        help=f"Table 1 learning rates per model (default oinr.LEARNING_RATES); MODEL one of {', '.join(MODELS)}",
+        help="Table 1 learning rates per model (default oinr.LEARNING_RATES); MODEL one of "
+        f"{', '.join(MODELS)}",
     )
     args = ap.parse_args(argv)
     lrs = parse_lrs(args.lr, ap)
@@ -309,8 +314,8 @@ def main(argv: list[str] | None = None) -> None:
         budget = 15_000 if args.smoke else 130_000
         lr_dn = oinr.LEARNING_RATES["denoise"]
         lines += [
-            f"## Table 2: photon-noise denoising (peak 30, read-out 2), ~{budget:,} parameters, PSNR (dB) "
-            "vs the clean image: after the last step [oracle: best step]",
+            f"## Table 2: photon-noise denoising (peak 30, read-out 2), ~{budget:,} parameters, "
+            "PSNR (dB) vs the clean image: after the last step [oracle: best step]",
             "",
             "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lr_dn.items()),
             "",

@@ -1,4 +1,5 @@
-"""Execute notebooks top to bottom in one fresh kernel each and save them in place (``make notebooks``).
+"""Execute notebooks top to bottom in one fresh kernel each and save them in place
+(``make notebooks``).
 
 The default tier runs unless the caller's environment sets ``INRUTILS_FAST=1``. Saved
 widget state is dropped (it only bloats the file; the static figure cell next to each

@@ -1,9 +1,12 @@
 """Train LIIF (Chen et al., CVPR 2021) on the course's bundled training images; one device or DDP.
 
-    python scripts/train_liif.py --preset cpu --out data/liif_cpu.pt            # the shipped checkpoint
-    python scripts/train_liif.py --preset cpu --iters 1500 --no-ensemble --out data/liif_cpu-no-ensemble.pt
-    torchrun --nproc_per_node=2 scripts/train_liif.py --preset cpu --out /tmp/liif.pt   # DistributedDataParallel
-    python scripts/train_liif.py --preset paper --out liif_paper.pt              # the paper's model and recipe, RGB (GPU)
+    python scripts/train_liif.py --preset cpu --out data/liif_cpu.pt   # the shipped checkpoint
+    python scripts/train_liif.py --preset cpu --iters 1500 --no-ensemble \\
+        --out data/liif_cpu-no-ensemble.pt
+    torchrun --nproc_per_node=2 scripts/train_liif.py --preset cpu \\
+        --out /tmp/liif.pt   # DistributedDataParallel
+    python scripts/train_liif.py --preset paper \\
+        --out liif_paper.pt   # the paper's model and recipe, RGB (GPU)
 
 Recipe (the paper's): random HR crops at a scale s ~ U(1, 4), their bicubic downsampling to a
 fixed LR patch, random HR query pixels with coordinates and cells, L1 loss, Adam, step decay.
@@ -87,8 +90,8 @@ PRESETS["smoke-rgb"] = dict(PRESETS["smoke"], channels=3)  # the RGB code path, 
 
 
 def evaluate(model: liif.LIIF, scales=(2, 3, 4)) -> dict[str, float]:
-    """Mean PSNR over native crops of the held-out images (grey and shave = scale for a single-channel model,
-    RGB and shave = scale + 6 for an RGB one): LIIF and bicubic."""
+    """Mean PSNR over native crops of the held-out images (grey and shave = scale for a
+    single-channel model, RGB and shave = scale + 6 for an RGB one): LIIF and bicubic."""
     rgb = model.channels == 3
     rows = liif.evaluate(model, scales, gray=not rgb, shave="scale+6" if rgb else "scale")
     out = {}
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=None,
         metavar="ITER",
-        help="testing only: make the last rank's loss NaN at this iteration (checks that every rank stops)",
+        help="testing only: make the last rank's loss NaN at this iteration (checks that every "
+        "rank stops)",
     )
     args = ap.parse_args(argv)
     p = dict(PRESETS[args.preset])
@@ -182,8 +186,8 @@ def main(argv: list[str] | None = None) -> None:
             dist.all_reduce(finite, op=dist.ReduceOp.MIN)
         if finite.item() < 1:
             print(
-                f"rank {rank}/{world}: iteration {it}: a non-finite loss (this rank's: {loss.item()}); "
-                "stopping every rank",
+                f"rank {rank}/{world}: iteration {it}: a non-finite loss (this rank's: "
+                f"{loss.item()}); stopping every rank",
                 flush=True,
             )
             if distributed:

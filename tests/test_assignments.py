@@ -1,4 +1,5 @@
-"""nbgrader assignments: metadata in step with the solution markers; release and autograde end to end.
+"""nbgrader assignments: metadata in step with the solution markers; release and autograde end to
+end.
 
 The end-to-end tests build a temporary nbgrader course from a small synthetic notebook (three
 exercises with plain-assert checks, so they do not depend on the course's exercises) and from
@@ -50,7 +51,10 @@ def check_mean(fn):
 SOLVED = {
     "add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n",
     "square": "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n",
-    "mean": "def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n    ### END SOLUTION\n",
+    "mean": (
+        "def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n"
+        "    ### END SOLUTION\n"
+    ),
 }
 
 
@@ -77,7 +81,7 @@ def _ids(nb):
     return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
 
 
-# --- the metadata: in step with the markers ---------------------------------------------------------
+# --- the metadata: in step with the markers -------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -190,8 +194,8 @@ def test_command_line_check_write_table(tmp_path, capsys):
     nbformat.validate(nbformat.read(path, as_version=4))
     meta.main(["--table", str(path)])
     assert (
-        "| 90_synthetic.ipynb | `nb90_add_check` (1), `nb90_square_check` (1), `nb90_mean_check` (1) | 3 |"
-        in (capsys.readouterr().out)
+        "| 90_synthetic.ipynb | `nb90_add_check` (1), `nb90_square_check` (1), `nb90_mean_check` "
+        "(1) | 3 |" in (capsys.readouterr().out)
     )
 
 
@@ -205,14 +209,15 @@ def test_table_is_written_into_a_document_block(tmp_path):
     assert text.endswith("| **total** | | **3** |\n<!-- /points-table -->\nend\n")
 
 
-# --- release and autograde in a temporary course directory -----------------------------------------
+# --- release and autograde in a temporary course directory ----------------------------------------
 
 TIMEOUT = 10  # seconds per cell at autograde; the looping submission costs this once
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Release the synthetic notebook, grade four submissions; return (course, release path, rows)."""
+    """Release the synthetic notebook, grade four submissions; return (course, release path,
+    rows)."""
     if not HAVE_NBGRADER:
         pytest.skip(
             "nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)"

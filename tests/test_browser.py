@@ -10,9 +10,10 @@
     the maths is on the page for MathJax to typeset, not the typeset result.
 
 The browser tests are skipped, with the reason printed by ``-ra``, when Chromium or Playwright is
-absent; the site's two other checks (figures and widget notes, sidebar order) need only Sphinx. Chromium:
-``apt-get install -y --no-install-recommends chromium``; Playwright: ``pip install -e ".[book]"``
-(``make book`` and, when Chromium is present, ``make test`` install it). Under ``pytest-xdist
+absent; the site's two other checks (figures and widget notes, sidebar order) need only Sphinx.
+Chromium: ``apt-get install -y --no-install-recommends chromium``; Playwright:
+``pip install -e ".[book]"`` (``make book`` and, when Chromium is present, ``make test`` install
+it). Under ``pytest-xdist
 --dist loadscope`` each class runs on one worker, so the two classes run side by side.
 """
 
@@ -113,10 +114,13 @@ _JS_DONE = """() => {
     return cells.length > 0 && !running && (numbered || traceback);
 }"""
 
-_JS_TRACEBACKS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].flatMap((c, i) =>
-    [...c.querySelectorAll('.jp-OutputArea-output')]
-        .filter(o => o.textContent.includes('Traceback'))
-        .map(o => 'code cell ' + (i + 1) + ': ' + o.textContent.trim().split('\\n').slice(-3).join(' | ')))"""
+_JS_TRACEBACKS = (
+    "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].flatMap((c, i) =>\n"
+    "    [...c.querySelectorAll('.jp-OutputArea-output')]\n"
+    "        .filter(o => o.textContent.includes('Traceback'))\n"
+    "        .map(o => 'code cell ' + (i + 1) + ': ' + o.textContent.trim()"
+    ".split('\\n').slice(-3).join(' | ')))"
+)
 
 _JS_AT_MAX = "h => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')"
 
@@ -135,8 +139,12 @@ _JS_SIGNATURE = f"""(h) => {{
     return {{imgs: imgs, text: areas.map(a => a.textContent).join('\\n')}};
 }}"""
 
-# Tag the images shown now: a redraw replaces them with new nodes (even when the figure is the same).
-_JS_MARK = f"""(h) => ({_JS_AREAS})(h).forEach(a => a.querySelectorAll('img').forEach(i => {{ i.dataset.inrSeen = '1'; }}))"""
+# Tag the images shown now: a redraw replaces them with new nodes (even when the figure is the
+# same).
+_JS_MARK = (
+    f"(h) => ({_JS_AREAS})(h).forEach(a => a.querySelectorAll('img').forEach(i => "
+    "{ i.dataset.inrSeen = '1'; }))"
+)
 
 # Redrawn: the output areas hold a figure again, and none of the tagged image nodes.
 _JS_REDRAWN = f"""(h) => {{
@@ -230,7 +238,8 @@ class TestJupyterLab:
             n_source = sum(c["cell_type"] == "code" for c in json.loads(copy.read_text())["cells"])
             try:  # every cell in the DOM (windowingMode "none"), not only the first screen
                 page.wait_for_function(
-                    f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length >= {n_source}",
+                    "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length >= "
+                    f"{n_source}",
                     timeout=60_000,
                 )
             except PlaywrightError:
@@ -261,7 +270,8 @@ class TestJupyterLab:
                 handle = handles.nth(i)
                 handle.scroll_into_view_if_needed()
                 label = handle.evaluate(
-                    "h => (h.closest('.widget-slider').querySelector('.widget-label') || {}).textContent"
+                    "h => (h.closest('.widget-slider').querySelector('.widget-label') || "
+                    "{}).textContent"
                 )
                 shot = root / f"{notebook.stem}-slider{i + 1}.png"
                 # The widget has drawn once before it is moved.
@@ -274,8 +284,9 @@ class TestJupyterLab:
                     page.screenshot(path=shot)
                     now = handle.evaluate(_JS_SIGNATURE)
                     pytest.fail(
-                        f"{notebook.name}: the widget of slider {i + 1} ({label!r}) shows no figure after Run All "
-                        f"(waited {SLIDER_TIMEOUT_S} s); its output text: {now['text'][-500:]!r}; screenshot {shot}"
+                        f"{notebook.name}: the widget of slider {i + 1} ({label!r}) shows no "
+                        f"figure after Run All (waited {SLIDER_TIMEOUT_S} s); its output text: "
+                        f"{now['text'][-500:]!r}; screenshot {shot}"
                     )
                 before = handle.evaluate(_JS_SIGNATURE)
                 handle.evaluate(_JS_MARK)
@@ -284,7 +295,8 @@ class TestJupyterLab:
                 handle.focus()
                 page.keyboard.press(key)
                 try:
-                    # Redrawn: the output area holds a figure again, and none of the old image nodes.
+                    # Redrawn: the output area holds a figure again, and none of the old image
+                    # nodes.
                     page.wait_for_function(
                         _JS_REDRAWN,
                         arg=handle.element_handle(),
@@ -295,8 +307,9 @@ class TestJupyterLab:
                     page.screenshot(path=shot)
                     now = handle.evaluate(_JS_SIGNATURE)
                     pytest.fail(
-                        f"{notebook.name}: slider {i + 1} ({label!r}) moved ({key}), its output was not redrawn "
-                        f"within {SLIDER_TIMEOUT_S} s; output text: {now['text'][-500:]!r}; screenshot {shot}"
+                        f"{notebook.name}: slider {i + 1} ({label!r}) moved ({key}), its output "
+                        f"was not redrawn within {SLIDER_TIMEOUT_S} s; output text: "
+                        f"{now['text'][-500:]!r}; screenshot {shot}"
                     )
                 after = handle.evaluate(_JS_SIGNATURE)
                 assert "Traceback" not in after["text"], (
@@ -309,8 +322,9 @@ class TestJupyterLab:
                 )
                 if same:
                     warnings.warn(
-                        f"{notebook.name}: slider {label!r} moved one step ({key}) and redrew a figure identical to "
-                        "the one before (in this tier the parameter's step does not change the drawing)",
+                        f"{notebook.name}: slider {label!r} moved one step ({key}) and redrew a "
+                        "figure identical to the one before (in this tier the parameter's step "
+                        "does not change the drawing)",
                         stacklevel=1,
                     )
         finally:
@@ -356,7 +370,8 @@ def site(tmp_path_factory):
     html = out / "html"
     t0 = time.monotonic()
     build = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", "book", "-d", str(out / "doctrees"), ".", str(html)],
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", "book",
+         "-d", str(out / "doctrees"), ".", str(html)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert build.returncode == 0, (
@@ -435,7 +450,8 @@ class TestSite:
                 "() => [...document.images].every(i => i.complete)", timeout=30_000
             )
             broken_imgs = page.evaluate(
-                "() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 120))"
+                "() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => "
+                "i.getAttribute('src').slice(0, 120))"
             )
             hrefs = page.evaluate(
                 "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"

@@ -1,4 +1,5 @@
-"""Forward models: against scipy / scikit-image / torch equivalents, linearity and adjoints, clear errors."""
+"""Forward models: against scipy / scikit-image / torch equivalents, linearity and adjoints, clear
+errors."""
 
 import math
 
@@ -105,7 +106,8 @@ def test_bicubic_downsampling_is_torch_antialiased_bicubic(camera):
 
 
 def _lanczos2_direct(img: np.ndarray, f: int) -> np.ndarray:
-    """Direct loop: output pixel j averages input pixels i with weight L2((i - c_j) / f), mirror edges."""
+    """Direct loop: output pixel j averages input pixels i with weight L2((i - c_j) / f), mirror
+    edges."""
     n = img.shape[0]
     out = np.zeros((n // f, img.shape[1]))
     for j in range(n // f):

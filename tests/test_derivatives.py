@@ -1,4 +1,5 @@
-"""Derivatives of coordinate networks: both paths agree, match finite differences and closed forms, chunk, warn."""
+"""Derivatives of coordinate networks: both paths agree, match finite differences and closed forms,
+chunk, warn."""
 
 import warnings
 
@@ -68,7 +69,8 @@ def test_partials_match_central_finite_differences(method):
 
 
 def test_closed_form_on_a_one_layer_sine():
-    """Phi(x) = a sin(w0 (w x + b)) + c has derivatives a (w0 w)^k sin^(k)(...): check orders 0..3 in 1-D."""
+    """Phi(x) = a sin(w0 (w x + b)) + c has derivatives a (w0 w)^k sin^(k)(...): check orders 0..3
+    in 1-D."""
     torch.manual_seed(1)
     m = Siren(1, 1, hidden=1, layers=1, w0=3.0).double()
     w, b = m.net[0].linear.weight.item(), m.net[0].linear.bias.item()

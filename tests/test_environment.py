@@ -27,7 +27,8 @@ def test_environment_yml_matches_pyproject():
     conda_side = {_norm(s) for s in pip_list if not s.startswith("-e")}
     assert "-e ." in pip_list, "environment.yml must install the inrutils package itself"
     assert conda_side == pip_side, (
-        f"only in environment.yml: {conda_side - pip_side}; only in pyproject: {pip_side - conda_side}"
+        f"only in environment.yml: {conda_side - pip_side}; only in pyproject: "
+        f"{pip_side - conda_side}"
     )
 
 

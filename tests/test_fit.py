@@ -22,7 +22,8 @@ def test_siren_fits_a_small_image(camera32):
     assert isinstance(h, History) and len(h) == 150
     assert h.step[0] == 1 and h.step[-1] == 150 and h.time == sorted(h.time)
     assert h.final_psnr > 28.0, h
-    # the history's PSNR is the PSNR of the prediction during the last step: close to a fresh render's
+    # the history's PSNR is the PSNR of the prediction during the last step: close to a fresh
+    # render's
     assert psnr(render(net, 32), camera32, clip=False) == pytest.approx(h.final_psnr, abs=1.0)
 
 

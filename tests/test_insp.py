@@ -1,4 +1,5 @@
-"""INSP-Net operators on frozen INRs: feature layout, linear operators recovered, learned operators generalise."""
+"""INSP-Net operators on frozen INRs: feature layout, linear operators recovered, learned operators
+generalise."""
 
 import pytest
 import torch
@@ -85,7 +86,8 @@ def test_bad_input():
 
 
 def test_inpainting_as_in_the_official_code_repairs_a_held_out_inr():
-    # dataio.py: missing pixels set to 0 and the INR fitted to that whole degraded image; Pi learns to repair it
+    # dataio.py: missing pixels set to 0 and the INR fitted to that whole degraded image; Pi learns
+    # to repair it
     from inrutils import degrade
 
     inrs, clean = {}, {}

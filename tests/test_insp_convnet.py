@@ -1,4 +1,5 @@
-"""INSP-ConvNet (Eq. 6) and the dataset of digit INRs: exact jets through layers, batched fitting, classification."""
+"""INSP-ConvNet (Eq. 6) and the dataset of digit INRs: exact jets through layers, batched fitting,
+classification."""
 
 import pytest
 import torch
@@ -21,7 +22,8 @@ def test_tanh_derivatives_closed_form_match_autograd():
 
 
 def test_convnet_hidden_jet_equals_autograd_of_the_composed_field():
-    """Layer 1's output jet (pixel units) = derivatives of x -> tanh(INSP-Conv(Phi)(x)) by autograd."""
+    """Layer 1's output jet (pixel units) = derivatives of x -> tanh(INSP-Conv(Phi)(x)) by
+    autograd."""
     torch.manual_seed(0)
     phi = Siren(2, 1, hidden=16, layers=2, w0=5).double()
     net = insp.INSPConvNet(widths=(4, 3), orders=(1, 1), grid_hw=(4, 4), unit=0.5).double()
@@ -136,7 +138,8 @@ def test_convnet_bad_input():
 
 
 def test_order_zero_convnet_is_a_pointwise_network_of_the_values():
-    """orders (0, 0): no derivatives, each layer mixes channels at a point (a 1x1 convolution of the INR's values)."""
+    """orders (0, 0): no derivatives, each layer mixes channels at a point (a 1x1 convolution of the
+    INR's values)."""
     torch.manual_seed(1)
     net = insp.INSPConvNet(widths=(4, 3), orders=(0, 0), grid_hw=(4, 4)).double()
     with torch.no_grad():

@@ -1,4 +1,5 @@
-"""Neural Knitworks: patches vs direct indexing, the official scales, the consistency loss, training, blind SR."""
+"""Neural Knitworks: patches vs direct indexing, the official scales, the consistency loss,
+training, blind SR."""
 
 import inspect
 import math
@@ -64,7 +65,8 @@ def test_default_weights_are_the_official_scales():
     assert [
         x.out_features for x in m.discriminator.modules() if isinstance(x, torch.nn.Linear)
     ] == [256, 256, 128, 64, 32, 16, 1]
-    # the reconstruction and pixel losses sum the squared error over channels (official loss_function)
+    # the reconstruction and pixel losses sum the squared error over channels (official
+    # loss_function)
     pred, target = torch.zeros(2, 1, 3, 3, 3), torch.full((2, 1, 3, 3, 3), 0.1)
     assert math.isclose(
         float(K.recon_loss(pred, target, torch.ones(2, 1, 1, 3, 3))), 3 * 0.01, rel_tol=1e-5
@@ -104,14 +106,14 @@ def test_consistency_compares_every_scale_with_the_scale_0_centre_and_sums_over_
         load_image("camera", 16, gray=True), (1, 4), margin=2
     )  # 5x5 stacks, zero loss
     p = 10 * 16 + 10  # pixel (10, 10)
-    # the scale-1 centre claims pixel p itself: compared with the scale-0 centre at p, over all 256 pixels.
-    # (Compared with the scale-1 centre instead, it would agree with itself and the 24 scale-1 elements of
-    # other pixels pointing at p would disagree: a different number.)
+    # the scale-1 centre claims pixel p itself: compared with the scale-0 centre at p, over all 256
+    # pixels. (Compared with the scale-1 centre instead, it would agree with itself and the 24
+    # scale-1 elements of other pixels pointing at p would disagree: a different number.)
     bad = real.clone()
     bad[p, 1, 0, 2, 2] += 1.0
     assert math.isclose(float(K.xpatch_loss(bad, 16, 16, (1, 4))), 1 / 256, rel_tol=1e-4)
-    # corner elements (0, 0): offset (-2, -2) at scale 0 has 14 x 14 valid pixels, (-8, -8) at scale 1 has 8 x 8;
-    # the loss is their sum (a mean over scales would halve it)
+    # corner elements (0, 0): offset (-2, -2) at scale 0 has 14 x 14 valid pixels, (-8, -8) at scale
+    # 1 has 8 x 8; the loss is their sum (a mean over scales would halve it)
     bad = real.clone()
     bad[p, 0, 0, 0, 0] += 1.0
     bad[p, 1, 0, 0, 0] += 1.0
@@ -127,7 +129,8 @@ def test_label_smoothing_is_one_sided():
     assert math.isclose(
         float(K.adversarial_loss(big, True, 0.1)), math.log1p(math.exp(10)) - 9, rel_tol=1e-5
     )
-    # fake targets stay 0 with smoothing (one-sided): a confident "fake" costs softplus(-10) either way
+    # fake targets stay 0 with smoothing (one-sided): a confident "fake" costs softplus(-10) either
+    # way
     for logit in (-10.0, 0.0, 3.0):
         z = torch.full((4,), logit)
         assert math.isclose(
@@ -136,7 +139,8 @@ def test_label_smoothing_is_one_sided():
 
 
 def test_discriminator_weighs_each_region_equally_as_the_official_code():
-    """Official get_d_loss: per region (known, novel) one BCE over its fakes mixed with as many reals; summed."""
+    """Official get_d_loss: per region (known, novel) one BCE over its fakes mixed with as many
+    reals; summed."""
 
     class Scale(torch.nn.Module):  # logit = first element of the stack times a learnable scale
         def __init__(self):
@@ -176,7 +180,8 @@ def small():
 
 
 def test_short_fit_is_seeded_and_fits_the_visible_pixels():
-    """Guards the colour-cast bug: the visible pixels must be fitted, not shifted by the adversarial term."""
+    """Guards the colour-cast bug: the visible pixels must be fitted, not shifted by the adversarial
+    term."""
     img = load_image("astronaut", 16)
     mask = box_mask(16, 16, 0.04)
     outs = []
@@ -196,7 +201,8 @@ def test_short_fit_is_seeded_and_fits_the_visible_pixels():
         outs.append(m.render(16, 16))
     assert torch.equal(outs[0], outs[1]) and len(h.psnr) == 3
     visible = psnr(outs[0], img, mask=mask[0] == 1)
-    # measured (seed 0): 31.2 dB at the default gamma 1e-4, 30.3 at gamma 0; the old gamma 0.05 gave 26.6
+    # measured (seed 0): 31.2 dB at the default gamma 1e-4, 30.3 at gamma 0; the old gamma 0.05 gave
+    # 26.6
     assert visible > 30.0, visible
     m = small()
     K.train(m, img * mask, mask, steps=150, lr=1e-2, alpha=0.05, gamma=0.0, seed=0)
@@ -295,8 +301,8 @@ def test_blind_sr_learns_image_and_kernel_jointly():
     k0 = B.DeepLinearKernel().kernel().detach()  # train_sr's initial kernel (seed 1)
     assert float(k0[6, 6]) > 0.99  # near a delta
     l1 = lambda k: float((k - k_true / k_true.sum()).abs().sum())
-    # the kernel is learned: it spreads out towards the truth (measured: centre 1.00 -> 0.20, truth 0.11;
-    # L1 to the truth 1.78 -> 1.37)
+    # the kernel is learned: it spreads out towards the truth (measured: centre 1.00 -> 0.20, truth
+    # 0.11; L1 to the truth 1.78 -> 1.37)
     assert float(r.kernel[6, 6]) < 0.5 and l1(r.kernel) < l1(k0) - 0.2, (
         float(r.kernel[6, 6]),
         l1(r.kernel),

@@ -1,4 +1,5 @@
-"""LIIF: coordinate/cell conventions, the local ensemble's continuity, exact output sizes, checkpoints, errors."""
+"""LIIF: coordinate/cell conventions, the local ensemble's continuity, exact output sizes,
+checkpoints, errors."""
 
 import re
 import subprocess
@@ -50,7 +51,8 @@ def test_local_ensemble_weights_sum_to_one_and_reproduce_a_constant_decoder():
 
 
 def _boundary_jumps(model):
-    """Largest jump between neighbouring samples across LR code-cell borders vs inside cells, along one row."""
+    """Largest jump between neighbouring samples across LR code-cell borders vs inside cells, along
+    one row."""
     torch.manual_seed(1)
     lr = torch.rand(1, 1, 8, 8)
     n = 800
@@ -164,7 +166,8 @@ def test_downscale_matches_the_course_bicubic_operator():
 
 
 def test_train_script_runs_single_and_under_ddp(tmp_path):
-    """The training script on one process, and unchanged under torchrun with 2 gloo processes (in sync)."""
+    """The training script on one process, and unchanged under torchrun with 2 gloo processes (in
+    sync)."""
     out = subprocess.run(
         [
             sys.executable,
@@ -213,7 +216,8 @@ def test_train_script_runs_single_and_under_ddp(tmp_path):
         timeout=300,
     )
     assert out.returncode == 0, (out.stdout[-1000:], out.stderr[-2000:])
-    # the two processes share stdout, so their lines can interleave: find the checksums anywhere in it
+    # the two processes share stdout, so their lines can interleave: find the checksums anywhere in
+    # it
     sums = re.findall(r"rank \d/2: parameter checksum (\S+?e[+-]\d+)", out.stdout)
     assert len(sums) == 2 and sums[0] == sums[1], out.stdout  # DDP kept both replicas identical
     assert liif.load(tmp_path / "b.pt").checkpoint_meta["world_size"] == 2
@@ -266,7 +270,8 @@ def test_ensemble_weights_equal_the_opposite_area_rule_inside_the_grid():
 
 
 def test_ensemble_weights_keep_interpolating_where_both_rows_clamp_onto_one_code():
-    # the query sits exactly on the last code row: both vertical shifts give that code, rel_y = 0 for all four
+    # the query sits exactly on the last code row: both vertical shifts give that code, rel_y = 0
+    # for all four
     rel = torch.tensor([[0.0, 0.5], [0.0, -1.5], [0.0, 0.5], [0.0, -1.5]])
     w = liif.ensemble_weights(rel)
     assert torch.allclose(
@@ -279,12 +284,14 @@ def test_ensemble_weights_keep_interpolating_where_both_rows_clamp_onto_one_code
 
 @pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
 def test_upsample_x3_is_continuous_at_every_pixel():
-    """At odd integer scales HR rows/columns fall exactly on LR code centres; row H-2 used to lose interpolation.
+    """At odd integer scales HR rows/columns fall exactly on LR code centres; row H-2 used to lose
+    interpolation.
 
-    A continuous output changes in proportion to the shift (|I(x) - I(x - d)| ~ slope * d); a step does not.
-    So besides the issue's bound (< 1e-3 for d = 1e-5) the jump for d = 1e-5 must be at most 0.2x the jump for
-    d = 1e-4 at every pixel (ratio 0.1 for a slope; about 1 for a step of any size above float32 noise). The
-    official area rule fails both (0.10 at row H - 2 for either shift).
+    A continuous output changes in proportion to the shift (|I(x) - I(x - d)| ~ slope * d); a step
+    does not. So besides the issue's bound (< 1e-3 for d = 1e-5) the jump for d = 1e-5 must be at
+    most 0.2x the jump for d = 1e-4 at every pixel (ratio 0.1 for a slope; about 1 for a step of any
+    size above float32 noise). The official area rule fails both (0.10 at row H - 2 for either
+    shift).
     """
     from inrutils.data import load_image
 
@@ -311,7 +318,8 @@ def test_upsample_x3_is_continuous_at_every_pixel():
 
 @pytest.mark.skipif(not liif.PRETRAINED["cpu"].is_file(), reason="checkpoint not built yet")
 def test_continuity_test_catches_the_official_border_step(monkeypatch):
-    """The check above fails with the official weights (areas + 1e-9), so it can see the step it guards against."""
+    """The check above fails with the official weights (areas + 1e-9), so it can see the step it
+    guards against."""
     from inrutils.data import load_image
 
     def area_rule(rel, eps=1e-9):
@@ -437,7 +445,8 @@ def test_cell_exercise_rejects_a_call_to_the_library(capsys):
 
 
 def test_train_script_rgb_paper_preset_smoke(tmp_path):
-    """The RGB presets build a 3-channel model; the paper preset is the paper's EDSR-baseline + 5 x 256 decoder."""
+    """The RGB presets build a 3-channel model; the paper preset is the paper's EDSR-baseline + 5 x
+    256 decoder."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("train_liif", ROOT / "scripts" / "train_liif.py")

@@ -1,4 +1,5 @@
-"""LINR restoration: fits through the forward model, the stopping rule, reporting never leaks into fitting."""
+"""LINR restoration: fits through the forward model, the stopping rule, reporting never leaks into
+fitting."""
 
 import pytest
 import torch
@@ -144,7 +145,8 @@ def test_any_model_can_be_the_prior(camera):
 
 
 def test_default_model_is_the_official_siren():
-    # the official prior: Siren(2, 256, hidden_layers=6, 3, outermost_linear=True) = 7 sine layers + linear head
+    # the official prior: Siren(2, 256, hidden_layers=6, 3, outermost_linear=True) = 7 sine layers +
+    # linear head
     m = linr.default_model(3)
     assert isinstance(m, linr.SignedIntensity) and isinstance(m.net, Siren)
     assert m.net.config["hidden"] == 256 and m.net.config["layers"] == 7
@@ -296,7 +298,8 @@ def test_discrepancy_exercise_check_accepts_an_answer_and_rejects_the_library_ca
 
 
 def test_signed_intensity_is_the_official_scale():
-    # the official code fits Phi to 2 g - 1 and shows (Phi + 1) / 2: the same image and gradients (up to 1/4)
+    # the official code fits Phi to 2 g - 1 and shows (Phi + 1) / 2: the same image and gradients
+    # (up to 1/4)
     torch.manual_seed(0)
     net = Siren(2, 1, hidden=16, layers=2)
     wrapped = linr.SignedIntensity(net)

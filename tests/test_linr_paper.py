@@ -56,7 +56,8 @@ def test_the_script_runs_the_papers_network():
 def test_psnr_y_is_the_official_y_channel_metric():
     mod = load_script()
     clean, brighter = torch.full((3, 8, 8), 100 / 255), torch.full((3, 8, 8), 110 / 255)
-    # 8-bit grey 100 -> Y = 219 * 100 / 255 + 16 = 101.9 -> 102; grey 110 -> 110.5 -> 110: 8 levels apart
+    # 8-bit grey 100 -> Y = 219 * 100 / 255 + 16 = 101.9 -> 102; grey 110 -> 110.5 -> 110: 8 levels
+    # apart
     assert abs(mod.psnr_y(brighter, clean) - 20 * math.log10(255 / 8)) < 1e-9
     assert (
         abs(mod.psnr_y(brighter[:1], clean[:1]) - 20 * math.log10(255 / 10)) < 1e-9

@@ -25,8 +25,9 @@ def test_siren_init_bounds_are_respected():
 
 
 def test_siren_activation_statistics_match_the_paper():
-    """Sec. 3.2 of Sitzmann et al.: with this init, pre-activations w0 * (W x + b) of hidden layers have unit std
-    (bias aside) and the outputs sin(.) follow the arcsine distribution (variance 1/2), at any depth."""
+    """Sec. 3.2 of Sitzmann et al.: with this init, pre-activations w0 * (W x + b) of hidden layers
+    have unit std (bias aside) and the outputs sin(.) follow the arcsine distribution (variance
+    1/2), at any depth."""
     config.seed_everything(0)
     hidden = 512
     layers = [SineLayer(1, hidden, w0=30.0, is_first=True)] + [

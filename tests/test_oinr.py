@@ -1,4 +1,5 @@
-"""O-INR: the encoding field, its derivative, and derivatives through the conv operator (vs finite differences)."""
+"""O-INR: the encoding field, its derivative, and derivatives through the conv operator (vs finite
+differences)."""
 
 import math
 
@@ -13,7 +14,8 @@ from inrutils.models import count_params
 
 
 def lin_pos(h, w, dtype=torch.float32):
-    """(h, w, 2) positions (y, x) at linspace(-1, 1, n) per axis: the official code's grid, our default."""
+    """(h, w, 2) positions (y, x) at linspace(-1, 1, n) per axis: the official code's grid, our
+    default."""
     ys, xs = torch.linspace(-1, 1, h, dtype=dtype), torch.linspace(-1, 1, w, dtype=dtype)
     return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1)
 
@@ -34,9 +36,11 @@ def test_encoding_channels_and_layout():
 
 
 def test_degenerate_channels_counts_constant_and_aliased_channels():
-    # pixel centres on 64 samples: sin(2^i pi t) = 0 and cos = +-1 for 2^i >= 64 (8 channels), cos(2^5 pi t) = 0
+    # pixel centres on 64 samples: sin(2^i pi t) = 0 and cos = +-1 for 2^i >= 64 (8 channels),
+    # cos(2^5 pi t) = 0
     assert oinr.degenerate_channels(64, 10, "centres") == (9, 0)
-    # linspace on 64 samples: spacing 2/63 and 2^6 = 1 (mod 63), so frequencies 6..9 repeat 0..3 up to sign
+    # linspace on 64 samples: spacing 2/63 and 2^6 = 1 (mod 63), so frequencies 6..9 repeat 0..3 up
+    # to sign
     assert oinr.degenerate_channels(64, 10) == (0, 16)
     assert oinr.degenerate_channels(60, 10) == (0, 0)
     assert oinr.clean_size(64) == 62 and oinr.clean_size(60) == 60
@@ -44,7 +48,8 @@ def test_degenerate_channels_counts_constant_and_aliased_channels():
 
 @pytest.mark.parametrize("scale", [0.15, 0.08])  # notebook 07's default and fast tiers
 def test_notebook_sizes_have_no_constant_or_duplicated_channels(scale):
-    """Every image size of notebook 07's comparison (and its validation image) gives 40 distinct channels."""
+    """Every image size of notebook 07's comparison (and its validation image) gives 40 distinct
+    channels."""
     from inrutils.data import load_image
 
     sizes = set()
@@ -91,7 +96,8 @@ def test_encoding_derivative_matches_finite_differences(dim):
 
 
 def test_network_derivative_matches_finite_differences_of_the_operator():
-    """d/dx of the O-INR output = jvp with the encoding's derivative; check against shifting the encoding field."""
+    """d/dx of the O-INR output = jvp with the encoding's derivative; check against shifting the
+    encoding field."""
     torch.manual_seed(0)
     net = oinr.OINR(out_channels=2, n_freq=4, widths=(8, 8)).double()
     h, w, step = 10, 12, 1e-5
@@ -135,7 +141,8 @@ def test_oinr_fits_an_image_and_bad_input():
 
 
 def test_continuous_conv_is_one_operator_at_every_resolution():
-    """The same continuous kernel discretised at 32, 64, 128 pixels: outputs on a smooth field converge."""
+    """The same continuous kernel discretised at 32, 64, 128 pixels: outputs on a smooth field
+    converge."""
     torch.manual_seed(0)
     conv = oinr.ContinuousConv2d(
         1, 2, base_size=(32, 32), support=3, sampling="centres"
@@ -355,7 +362,8 @@ def test_baseline_models_share_one_budget_and_settings():
 
 
 def test_fit_decay_schedule():
-    """fit_decay's rate goes lr -> lr * 0.1 over the run; final_factor=1 is fit_image at a constant rate."""
+    """fit_decay's rate goes lr -> lr * 0.1 over the run; final_factor=1 is fit_image at a constant
+    rate."""
     from inrutils.data import load_image
     from inrutils.fit import fit_image
 
@@ -389,6 +397,7 @@ def test_fit_decay_schedule():
 
 
 def test_official_model_sizes():
-    """The official code's OINR_2D (64, 128, 128, 64) has 319,680 parameters for RGB; (64, 128, 64) ~ the paper's 172k."""
+    """The official code's OINR_2D (64, 128, 128, 64) has 319,680 parameters for RGB; (64, 128, 64)
+    ~ the paper's 172k."""
     assert count_params(oinr.OINR(3, n_freq=10)) == 319_680
     assert count_params(oinr.OINR(3, n_freq=10, widths=(64, 128, 64))) == 172_224

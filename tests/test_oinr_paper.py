@@ -112,7 +112,8 @@ def test_oinr_paper_script_bad_learning_rate(tmp_path, arg, match):
 
 
 def test_oinr_paper_table2_oracle_is_never_below_the_fixed_step(tmp_path):
-    """Table 2 reports the fixed last step and the best step ("oracle"); the oracle includes the last step."""
+    """Table 2 reports the fixed last step and the best step ("oracle"); the oracle includes the
+    last step."""
     import csv
 
     out = tmp_path / "t2.md"

@@ -1,4 +1,5 @@
-"""Student versions = the nbgrader release (one way to strip); their check cells fail, the full ones pass."""
+"""Student versions = the nbgrader release (one way to strip); their check cells fail, the full ones
+pass."""
 
 import ast
 import importlib.util
@@ -39,7 +40,8 @@ def _released(course, path):
 
 
 def _source(course, path):
-    """The instructor's notebook as released (not notebooks/ itself, which may have changed since)."""
+    """The instructor's notebook as released (not notebooks/ itself, which may have changed
+    since)."""
     return nbformat.read(course / "source" / path.stem / path.name, as_version=4)
 
 
@@ -88,7 +90,8 @@ def test_make_student_copies_the_release_with_cells_editable(course, tmp_path):
 
 
 def _exercise_notebook(nb, full):
-    """The setup cell plus every (solution cell, check cell) pair of ``full``, taken from ``nb``, in order."""
+    """The setup cell plus every (solution cell, check cell) pair of ``full``, taken from ``nb``, in
+    order."""
     code = [i for i, c in enumerate(full.cells) if c.cell_type == "code"]
     keep = [code[0]]
     for k, i in enumerate(code):
