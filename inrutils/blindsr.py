@@ -45,6 +45,38 @@ def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> to
     return out[:, factor // 2 :: factor, factor // 2 :: factor]
 
 
+def hr_coords(h_lr: int, w_lr: int, factor: int) -> torch.Tensor:
+    """Where the pixels of the ``factor``-times larger image lie in the low-resolution frame,
+    under :func:`kernel_downscale`'s sampling: ``(h_lr * factor * w_lr * factor, 2)`` ``(y, x)``
+    coordinates, row-major, in the ``[-1, 1]`` pixel-centre frame of ``coords.grid(h_lr, w_lr)``.
+
+    :func:`kernel_downscale` keeps high-resolution pixel ``factor * i + factor // 2`` as
+    low-resolution pixel ``i``, so high-resolution pixel ``j`` sits at low-resolution index
+    ``(j - factor // 2) / factor``. A baseline that works in the low-resolution frame (bicubic
+    interpolation, an INR fitted to the low-resolution pixels) must be evaluated there: the usual
+    ``align_corners=False`` grid puts it half a high-resolution pixel elsewhere for even factors.
+    """
+    for arg, v in (("h_lr", h_lr), ("w_lr", w_lr), ("factor", factor)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{arg} must be a positive integer, got {v!r}")
+    axes = [
+        (2 * (torch.arange(n * factor, dtype=torch.float32) - factor // 2) / factor + 1) / n - 1
+        for n in (h_lr, w_lr)
+    ]
+    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 2)
+
+
+def bicubic_baseline(low: torch.Tensor, factor: int) -> torch.Tensor:
+    """Bicubic interpolation of ``low`` ``(C, h, w)`` to ``(C, h * factor, w * factor)`` on
+    :func:`hr_coords`: aligned with :func:`kernel_downscale` (borders repeat the edge); clipped."""
+    check_image(low, "low", range01=False)
+    c, h, w = low.shape
+    yx = hr_coords(h, w, factor).to(low)
+    g = yx.flip(-1).reshape(1, h * factor, w * factor, 2)  # grid_sample wants (x, y)
+    out = F.grid_sample(low[None], g, mode="bicubic", padding_mode="border", align_corners=False)
+    return out[0].clamp(0, 1)
+
+
 class DeepLinearKernel(nn.Module):
     """A blur kernel as a product of linear convolutions without bias or nonlinearity (KernelGAN's
     generator).
@@ -212,4 +244,11 @@ def train_sr(
     return SRResult(image=image, kernel=k, centres=centres, history=hist)
 
 
-__all__ = ["DeepLinearKernel", "SRResult", "kernel_downscale", "train_sr"]
+__all__ = [
+    "DeepLinearKernel",
+    "SRResult",
+    "bicubic_baseline",
+    "hr_coords",
+    "kernel_downscale",
+    "train_sr",
+]

@@ -18,7 +18,7 @@ from .coords import grid
 from .degrade import downsample, random_mask
 from .encodings import FourierFeatures, fourier_features
 from .insp import activation_derivatives
-from .knitwork import adversarial_loss, xpatch_loss
+from .knitwork import xpatch_loss
 from .linr import discrepancy_stop, masked_mse, restore
 from .models import SineLayer, Siren, siren_init_bound
 
@@ -719,38 +719,6 @@ def check_xpatch(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
                 "over valid pixels"
             )
     _passed("cross-patch consistency")
-
-
-def check_smoothed_bce(fn: Callable[[torch.Tensor, bool, float], torch.Tensor]) -> None:
-    """``fn(logits, real, smoothing)`` must be BCE-with-logits against ``1 - smoothing`` for real,
-    ``0`` for fake."""
-    logits = torch.tensor([-3.0, -0.5, 0.0, 0.7, 4.0])
-    for real in (True, False):
-        for sm in (0.0, 0.1, 0.3):
-            got = float(_as_tensor("your loss", fn(logits, real, sm)))
-            want = float(adversarial_loss(logits, real, sm))
-            if (
-                not real
-                and abs(
-                    got
-                    - float(
-                        torch.nn.functional.binary_cross_entropy_with_logits(
-                            logits, torch.full_like(logits, sm)
-                        )
-                    )
-                )
-                < 1e-6
-                and sm > 0
-            ):
-                raise AssertionError(
-                    "fake labels were smoothed too (two-sided): one-sided smoothing only lowers "
-                    "the real target to 1 - smoothing and keeps fake targets at 0"
-                )
-            if abs(got - want) > 1e-6:
-                raise AssertionError(
-                    f"real={real}, smoothing={sm}: got {got:.5f}, expected {want:.5f}"
-                )
-    _passed("one-sided label smoothing")
 
 
 def check_encoding(fn: Callable[[int, int, int], torch.Tensor]) -> None:

@@ -214,10 +214,10 @@ def pixel_loss(
     return (err * mask).sum() / mask.sum().clamp_min(1)
 
 
-def adversarial_loss(logits: torch.Tensor, real: bool, smoothing: float = 0.0) -> torch.Tensor:
-    """BCE with optional one-sided label smoothing: real targets ``1 - smoothing``, fake targets
-    0."""
-    target = torch.full_like(logits, 1.0 - smoothing if real else 0.0)
+def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """BCE on the discriminator's logits: targets 1 for real, 0 for fake (no label smoothing, as the
+    official code)."""
+    target = torch.full_like(logits, 1.0 if real else 0.0)
     return F.binary_cross_entropy_with_logits(logits, target)
 
 
@@ -294,7 +294,6 @@ def discriminator_step(
     real: torch.Tensor | list[torch.Tensor],
     fake: torch.Tensor | list[torch.Tensor],
     step: int,
-    smoothing: float = 0.0,
 ) -> torch.Tensor:
     """One discriminator update, BCE; raises :class:`DivergedError`.
 
@@ -311,7 +310,7 @@ def discriminator_step(
     l_d = sum(
         (
             (
-                adversarial_loss(model.discriminator(r), True, smoothing) * len(r)
+                adversarial_loss(model.discriminator(r), True) * len(r)
                 + adversarial_loss(model.discriminator(f.detach()), False) * len(f)
             )
             / (len(r) + len(f))

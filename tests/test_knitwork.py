@@ -120,22 +120,13 @@ def test_consistency_compares_every_scale_with_the_scale_0_centre_and_sums_over_
     assert math.isclose(float(K.xpatch_loss(bad, 16, 16, (1, 4))), 1 / 196 + 1 / 64, rel_tol=1e-4)
 
 
-def test_label_smoothing_is_one_sided():
-    logits = torch.zeros(4)
-    assert math.isclose(float(K.adversarial_loss(logits, True, 0.1)), math.log(2), rel_tol=1e-6)
-    big = torch.full((4,), 10.0)
-    assert float(K.adversarial_loss(big, True, 0.1)) > float(K.adversarial_loss(big, True, 0.0))
-    # real target 0.9: BCE(10, 0.9) = softplus(10) - 0.9 * 10
-    assert math.isclose(
-        float(K.adversarial_loss(big, True, 0.1)), math.log1p(math.exp(10)) - 9, rel_tol=1e-5
-    )
-    # fake targets stay 0 with smoothing (one-sided): a confident "fake" costs softplus(-10) either
-    # way
-    for logit in (-10.0, 0.0, 3.0):
-        z = torch.full((4,), logit)
-        assert math.isclose(
-            float(K.adversarial_loss(z, False, 0.1)), math.log1p(math.exp(logit)), abs_tol=1e-5
-        )
+def test_adversarial_loss_is_plain_bce():
+    logits = torch.tensor([-3.0, 0.0, 2.5])
+    assert math.isclose(float(K.adversarial_loss(torch.zeros(4), True)), math.log(2), rel_tol=1e-6)
+    real = [math.log1p(math.exp(-z)) for z in logits.tolist()]  # -log sigmoid(z)
+    fake = [math.log1p(math.exp(z)) for z in logits.tolist()]  # -log(1 - sigmoid(z))
+    assert math.isclose(float(K.adversarial_loss(logits, True)), sum(real) / 3, rel_tol=1e-6)
+    assert math.isclose(float(K.adversarial_loss(logits, False)), sum(fake) / 3, rel_tol=1e-6)
 
 
 def test_discriminator_weighs_each_region_equally_as_the_official_code():
@@ -310,3 +301,27 @@ def test_blind_sr_learns_image_and_kernel_jointly():
     )
     with pytest.raises(ValueError, match="too small"):
         B.train_sr(m2, low[:, :6, :6], 2, steps=1)
+
+
+def test_sr_baselines_are_aligned_with_the_forward_model():
+    """kernel_downscale keeps HR pixel f*i + f//2; hr_coords and bicubic_baseline put the
+    low-resolution pixels there, so a ramp is reproduced (the align_corners=False upsampling is off
+    by half a high-resolution pixel at f = 2)."""
+    n = 48
+    yy, xx = torch.meshgrid(torch.linspace(0.1, 0.9, n), torch.linspace(0.2, 0.7, n), indexing="ij")
+    ramp = (0.5 * yy + 0.5 * xx)[None]
+    delta = torch.zeros(13, 13)
+    delta[6, 6] = 1.0
+    low = B.kernel_downscale(ramp, delta, 2)
+    inner = (slice(None), slice(4, -4), slice(4, -4))
+    assert float((B.bicubic_baseline(low, 2) - ramp)[inner].abs().max()) < 1e-5
+    from inrutils.degrade import upsample_bicubic
+
+    assert float((upsample_bicubic(low, 2) - ramp)[inner].abs().max()) > 5e-3
+    # factor 3: HR pixels 1, 4, 7 are the LR pixel centres of grid(3, 1)
+    ys = B.hr_coords(3, 1, 3).reshape(9, 3, 2)[:, 0, 0]
+    from inrutils.coords import grid
+
+    assert torch.allclose(ys[1::3], grid(3, 1)[:, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="factor must be a positive integer"):
+        B.hr_coords(4, 4, 0)
