@@ -423,10 +423,10 @@ def biharmonic_inpaint(obs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def _padded(fn: Callable[[np.ndarray], np.ndarray], obs: torch.Tensor, pad: int) -> torch.Tensor:
     """Apply ``fn`` to each channel of a reflect-padded copy (deconvolution assumes periodic/zero
-    borders) and crop."""
+    borders) and crop. Reflect without repeating the edge pixel, as ``degrade.blur``'s padding."""
     out = []
     for ch in obs.detach().cpu().double().numpy():
-        x = np.pad(ch, pad, mode="symmetric")
+        x = np.pad(ch, pad, mode="reflect")
         out.append(fn(x)[pad:-pad, pad:-pad])
     return torch.tensor(np.stack(out), dtype=torch.float32).clamp(0, 1)
 

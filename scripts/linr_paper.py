@@ -131,7 +131,7 @@ def run_task(task: str, name: str, clean: torch.Tensor, args, dev) -> list[dict]
                 image=name,
                 method="LINR, best step (oracle, needs the clean image)",
                 psnr=round(r.best_psnr, 2),
-                ssim=round(max(r.curve["ssim"]), 4),
+                ssim=round(r.curve["ssim"][r.curve["step"].index(r.best_step)], 4),  # at that step
                 step=r.best_step,
             )
         )
