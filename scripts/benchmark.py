@@ -2,8 +2,8 @@
 
 Tasks (grey bundled images): representation at a parameter budget (ReLU + Fourier features, SIREN,
 WIRE, MFN, O-INR), denoising at sigma_n (LINR, O-INR, Knitwork, TV, NLM), x4 super-resolution
-(bicubic, LIIF, LINR) and inpainting of a central square hole (biharmonic, LINR, Knitwork; Knitwork
-patch dilations 1 and 4). Every method is called from ``inrutils`` as notebook 08 calls it; only the
+(bicubic, LIIF, LINR) and inpainting of a central square hole (biharmonic, LINR, Knitwork with
+notebook 06's settings). Every method is called from ``inrutils`` as notebook 08 calls it; only the
 sizes, steps and images change. Writes a Markdown table (PSNR, SSIM, parameters, seconds per method,
 mean over the images) to ``docs/results/benchmark.md`` and a CSV beside it.
 
@@ -106,8 +106,8 @@ def run_image(
     )
     t = time.process_time()
     torch.manual_seed(0)
-    knit = knitwork.Knitwork(1, dilations=(1, 4), hidden=128, layers=3, n_features=128).to(dev)
-    knitwork.train(knit, noisy, steps=steps)
+    knit = knitwork.Knitwork(1, dilations=(1, 8), margin=2, hidden=128, layers=4, n_features=64)
+    knitwork.train(knit.to(dev), noisy, steps=steps, lr=2e-3, alpha=0.05, adv_batch=256)
     record(
         "denoising",
         "Knitwork",
@@ -191,8 +191,8 @@ def run_image(
     )
     t = time.process_time()
     torch.manual_seed(0)
-    knit = knitwork.Knitwork(1, dilations=(1, 4), hidden=128, layers=3, n_features=128).to(dev)
-    knitwork.train(knit, obs, mask, steps=steps)
+    knit = knitwork.Knitwork(1, dilations=(1, 8), margin=2, hidden=128, layers=4, n_features=64)
+    knitwork.train(knit.to(dev), obs, mask, steps=steps, lr=2e-3, alpha=0.05, adv_batch=256)
     record(
         "inpainting",
         "Knitwork",
