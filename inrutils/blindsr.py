@@ -31,6 +31,7 @@ from .knitwork import (
     extract_patches,
     xpatch_loss,
 )
+from .metrics import psnr
 
 
 def kernel_downscale(img: torch.Tensor, kernel: torch.Tensor, factor: int) -> torch.Tensor:
@@ -233,9 +234,7 @@ def train_sr(
             hist.log(step, recon=l_rec, xpatch=l_x, adv=l_adv, disc=l_d)
             if reference is not None:
                 out = img.detach().clamp(0, 1).cpu()
-                hist.psnr.append(
-                    10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12))
-                )
+                hist.psnr.append(psnr(out, reference.cpu(), clip=False))
     with torch.no_grad():
         pred = model.generator(coords)
         image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()

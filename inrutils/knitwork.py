@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from .coords import grid
 from .degrade import check_image, check_mask
 from .encodings import FourierFeatures
+from .metrics import psnr
 
 
 def _check_geometry(dilations: tuple[int, ...], margin: int) -> tuple[tuple[int, ...], int]:
@@ -430,9 +431,7 @@ def train(
             hist.log(step, recon=l_rec, xpatch=l_x, pixel=l_pix, adv=l_adv, disc=l_d)
             if reference is not None:
                 out = model.render(h, w, use_reconstructor=beta > 0)
-                hist.psnr.append(
-                    10 * math.log10(1 / max(float((out - reference.cpu()).pow(2).mean()), 1e-12))
-                )
+                hist.psnr.append(psnr(out, reference.cpu(), clip=False))
     return hist
 
 
