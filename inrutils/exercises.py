@@ -18,9 +18,9 @@ from .coords import grid
 from .degrade import downsample, random_mask
 from .encodings import FourierFeatures, fourier_features
 from .insp import activation_derivatives
-from .knitwork import xpatch_loss
+from .knitwork import _unfold, extract_patches, xpatch_loss
 from .linr import discrepancy_stop, masked_mse, restore
-from .models import SineLayer, Siren, siren_init_bound
+from .models import MLP, SineLayer, Siren, count_params, siren_init_bound, size_to_budget
 
 
 def _passed(what: str) -> None:
@@ -298,6 +298,103 @@ def check_pareto_front(fn: Callable[[dict], list]) -> None:
             "other) but is missing from your front"
         )
     _passed("Pareto front")
+
+
+def check_dilated_patches(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> None:
+    """``fn(img, d, m)``: the ``(H * W, C, 2m + 1, 2m + 1)`` patches of ``img`` ``(C, H, W)`` at
+    dilation ``d``, pixels row-major, positions outside the image repeating the border pixel."""
+    _reject_library_call(
+        fn,
+        {"extract_patches": extract_patches, "_unfold": _unfold},
+        "cut the dilated patches",
+        probe=(torch.rand(1, 6, 7), 2, 1),
+    )
+    gen = torch.Generator().manual_seed(4)
+    for c, h, w, d, m in ((1, 6, 7, 1, 1), (3, 9, 8, 2, 1), (2, 11, 10, 3, 2), (1, 5, 5, 4, 1)):
+        img = torch.rand(c, h, w, generator=gen)
+        got = _as_tensor("your function", fn(img.clone(), d, m))
+        k = 2 * m + 1
+        if tuple(got.shape) != (h * w, c, k, k):
+            raise AssertionError(
+                f"for a {(c, h, w)} image and m={m} the result should have shape "
+                f"{(h * w, c, k, k)}, got {tuple(got.shape)}"
+            )
+        want = extract_patches(img, (d,), m)[:, 0]
+        if torch.allclose(got, want, atol=1e-6):
+            continue
+        if d > 1 and torch.allclose(got, extract_patches(img, (1,), m)[:, 0], atol=1e-6):
+            raise AssertionError(
+                f"at d={d} your patches are those of dilation 1: element (i, j) of pixel p is the "
+                "pixel p + d (i - m, j - m)"
+            )
+        column_major = want.reshape(h, w, c, k, k).transpose(0, 1).reshape(h * w, c, k, k)
+        if torch.allclose(got, column_major, atol=1e-6):
+            raise AssertionError("order the pixels row-major: pixel (y, x) is row y * W + x")
+        ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+        inside = ((ys >= d * m) & (ys < h - d * m) & (xs >= d * m) & (xs < w - d * m)).flatten()
+        if inside.any() and torch.allclose(got[inside], want[inside], atol=1e-6):
+            raise AssertionError(
+                "the patches of interior pixels are right, those near the border are not: a "
+                "position outside the image repeats the nearest border pixel (clamp the index)"
+            )
+        raise AssertionError(
+            f"the patches differ from the reference at d={d}, m={m} (largest difference "
+            f"{float((got - want).abs().max()):.3g}); element (i, j) of pixel (y, x) is "
+            "img[:, y + d (i - m), x + d (j - m)]"
+        )
+    _passed("dilated patch stacks")
+
+
+def _nearest_width(
+    build: Callable[[int], torch.nn.Module], budget: int, hi: int = 4096
+) -> set[int]:
+    """The widths whose ``build(width)`` parameter count is nearest ``budget`` (counts grow with
+    the width)."""
+    lo_w, hi_w = 1, hi
+    while hi_w - lo_w > 1:  # smallest width with count >= budget
+        mid = (lo_w + hi_w) // 2
+        lo_w, hi_w = (mid, hi_w) if count_params(build(mid)) < budget else (lo_w, mid)
+    cands = {w: abs(count_params(build(w)) - budget) for w in (lo_w, hi_w) if w >= 1}
+    best = min(cands.values())
+    return {w for w, gap in cands.items() if gap == best}
+
+
+def check_budget_width(fn: Callable[[Callable[[int], torch.nn.Module], int], int]) -> None:
+    """``fn(build, budget)``: the width ``w`` whose model ``build(w)`` has the parameter count
+    nearest ``budget``."""
+    _reject_library_call(
+        fn,
+        {"size_to_budget": size_to_budget},
+        "find the width for a parameter budget",
+        probe=(lambda k: MLP(2, 1, hidden=k, layers=2), 500),
+    )
+    cases = [
+        ("SIREN, 3 layers", lambda k: Siren(2, 1, hidden=k, layers=3), 9_000),
+        ("ReLU MLP, 4 layers, 3 outputs", lambda k: MLP(2, 3, hidden=k, layers=4), 20_000),
+        ("SIREN, 5 layers, 3 outputs", lambda k: Siren(2, 3, hidden=k, layers=5), 50_000),
+        ("SIREN, 2 layers", lambda k: Siren(2, 1, hidden=k, layers=2), 1_000),
+    ]
+    for name, build, budget in cases:
+        got = fn(build, budget)
+        if isinstance(got, torch.nn.Module):
+            raise AssertionError("return the width (an int), not the model")
+        if isinstance(got, bool) or not isinstance(got, int) or got < 1:
+            raise AssertionError(f"return a positive int width, got {got!r}")
+        want = _nearest_width(build, budget)
+        if got in want:
+            continue
+        n_got, w0 = count_params(build(got)), min(want)
+        n_want = count_params(build(w0))
+        hint = (
+            "the nearest count may lie above the budget: compare the widths on both sides"
+            if abs(got - w0) == 1 and (n_got < budget < n_want or n_want < budget < n_got)
+            else "search the widths (the count grows with the width)"
+        )
+        raise AssertionError(
+            f"{name}, budget {budget:,}: width {got} gives {n_got:,} parameters, width {w0} gives "
+            f"{n_want:,}, nearer the budget; {hint}"
+        )
+    _passed("width for a parameter budget")
 
 
 def check_masked_mse(

@@ -202,10 +202,42 @@ def cell_xy(h, w):
     return torch.tensor([2.0 / w, 2.0 / h])
 
 
-@wrong("smoothed_bce", "fake labels smoothed too")
-def bce_two_sided(logits, real, s):
-    target = torch.full_like(logits, 1 - s if real else s)
-    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+def _patches(img, d, m, clamp=True):
+    c, h, w = img.shape
+    k = torch.arange(2 * m + 1) - m
+    ys = torch.arange(h)[:, None, None, None] + d * k[None, None, :, None]
+    xs = torch.arange(w)[None, :, None, None] + d * k[None, None, None, :]
+    if not clamp:  # wrap around instead of repeating the border
+        ys, xs = ys % h, xs % w
+    ys, xs = ys.clamp(0, h - 1).expand(h, w, -1, -1), xs.clamp(0, w - 1).expand(h, w, -1, -1)
+    return img[:, ys, xs].permute(1, 2, 0, 3, 4).reshape(h * w, c, 2 * m + 1, 2 * m + 1)
+
+
+@wrong("dilated_patches", "the dilation ignored (neighbours at distance 1)")
+def patches_no_dilation(img, d, m):
+    return _patches(img, 1, m)
+
+
+@wrong("dilated_patches", "positions outside the image wrap around (torch.roll-style)")
+def patches_wrap(img, d, m):
+    return _patches(img, d, m, clamp=False)
+
+
+def _count(build, k):
+    return sum(p.numel() for p in build(k).parameters())
+
+
+@wrong("budget_width", "the largest width whose count stays under the budget")
+def width_under(build, budget):
+    k = 1
+    while _count(build, k + 1) <= budget:
+        k += 1
+    return k
+
+
+@wrong("budget_width", "returns the model, not its width")
+def width_model(build, budget):
+    return build(8)
 
 
 @wrong("xpatch", "each patch compared with its own centre")

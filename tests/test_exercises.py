@@ -377,3 +377,67 @@ def test_knitwork_exercises(capsys):
     assert capsys.readouterr().out.count("all checks passed") == 1
     with pytest.raises(AssertionError, match="its own centre"):
         exercises.check_xpatch(lambda p, h, w: (p - p[:, :, 1:2, 1:2]).pow(2).mean())
+
+
+def _my_patches(img, d, m):
+    c, h, w = img.shape
+    k = torch.arange(2 * m + 1) - m
+    ys = (torch.arange(h)[:, None, None, None] + d * k[None, None, :, None]).clamp(0, h - 1)
+    xs = (torch.arange(w)[None, :, None, None] + d * k[None, None, None, :]).clamp(0, w - 1)
+    out = img[:, ys.expand(h, w, -1, -1), xs.expand(h, w, -1, -1)]
+    return out.permute(1, 2, 0, 3, 4).reshape(h * w, c, 2 * m + 1, 2 * m + 1)
+
+
+def test_dilated_patches_check(capsys):
+    from inrutils import knitwork
+
+    exercises.check_dilated_patches(_my_patches)
+    assert "all checks passed" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="extract_patches"):
+        exercises.check_dilated_patches(
+            lambda img, d, m: knitwork.extract_patches(img, (d,), m)[:, 0]
+        )
+    with pytest.raises(AssertionError, match="dilation 1"):
+        exercises.check_dilated_patches(lambda img, d, m: _my_patches(img, 1, m))
+    with pytest.raises(AssertionError, match="border"):  # zero padding instead of replication
+
+        def zero_padded(img, d, m):
+            c, h, w = img.shape
+            p = torch.nn.functional.pad(img, (d * m,) * 4)
+            k = 2 * m + 1
+            rows = [
+                torch.stack([p[:, d * i : d * i + h, d * j : d * j + w] for j in range(k)], -1)
+                for i in range(k)
+            ]
+            return torch.stack(rows, -2).permute(1, 2, 0, 3, 4).reshape(h * w, c, k, k)
+
+        exercises.check_dilated_patches(zero_padded)
+    with pytest.raises(AssertionError, match="shape"):
+        exercises.check_dilated_patches(lambda img, d, m: _my_patches(img, d, m)[:, 0])
+
+
+def test_budget_width_check(capsys):
+    from inrutils.models import count_params, size_to_budget
+
+    def mine(build, budget):
+        lo, hi = 1, 4096
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if count_params(build(mid)) < budget else (lo, mid)
+        return min((lo, hi), key=lambda k: abs(count_params(build(k)) - budget))
+
+    exercises.check_budget_width(mine)
+    assert "all checks passed" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="size_to_budget"):
+        exercises.check_budget_width(lambda build, budget: size_to_budget(build, budget))
+    with pytest.raises(AssertionError, match="not the model"):
+        exercises.check_budget_width(lambda build, budget: build(8))
+    with pytest.raises(AssertionError, match="both sides"):  # largest width under the budget
+
+        def under(build, budget):
+            k = 1
+            while count_params(build(k + 1)) <= budget:
+                k += 1
+            return k
+
+        exercises.check_budget_width(under)
