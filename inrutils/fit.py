@@ -8,6 +8,7 @@ degradation (blur, downsampling, masking) in the restoration notebooks.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -32,9 +33,10 @@ class History:
 
     ``psnr[k]`` is measured on the prediction made *during* step ``k`` (before that
     step's update), against ``reference`` when one was given to :func:`fit`, otherwise
-    against the target. Mini-batch fits measure it on the batch. ``time[k]`` is read when
-    step ``k``'s loss reaches the host; on a GPU the optimizer update of that step may
-    still be running (one sync per step, not two, keeps the loop close to a bare one).
+    against the target. Mini-batch fits measure it on the batch. ``time[k]`` is read on the
+    host once step ``k``'s update has been issued; on a GPU the device may still be working on
+    it (``fit`` waits for the GPU only every ``check_every`` steps, which keeps it close to a
+    bare loop).
     """
 
     step: list[int] = field(default_factory=list)
@@ -112,6 +114,22 @@ def _make_optimizer(
     return choices[optimizer](model.parameters(), lr=lr)
 
 
+def _snapshot(model: nn.Module, opt: torch.optim.Optimizer, scheduler) -> tuple:
+    """Copies of the model's, the optimizer's and the scheduler's state (on their device)."""
+    return (
+        {k: v.detach().clone() for k, v in model.state_dict().items()},
+        copy.deepcopy(opt.state_dict()),
+        None if scheduler is None else copy.deepcopy(scheduler.state_dict()),
+    )
+
+
+def _restore(snapshot: tuple, model: nn.Module, opt: torch.optim.Optimizer, scheduler) -> None:
+    model.load_state_dict(snapshot[0])
+    opt.load_state_dict(snapshot[1])
+    if scheduler is not None:
+        scheduler.load_state_dict(snapshot[2])
+
+
 def fit(
     model: nn.Module,
     coords: torch.Tensor,
@@ -125,7 +143,9 @@ def fit(
     image_shape: tuple[int, int] | None = None,
     reference: torch.Tensor | None = None,
     optimizer: str | torch.optim.Optimizer = "adam",
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     callback: Callable[[int, nn.Module, History], bool | None] | None = None,
+    check_every: int = 25,
     progress: bool = True,
     desc: str = "fit",
 ) -> History:
@@ -141,11 +161,18 @@ def fit(
     ``reference`` (same shape as the prediction, samples ``(N, C)`` or image
     ``(C, H, W)``) makes ``History.psnr`` report quality against a clean signal instead of
     the training target. ``loss`` is ``"mse"``, ``"l1"`` or ``f(pred, target)``.
-    ``callback(step, model, history)`` runs after every step; returning ``True`` stops
-    the fit early. ``optimizer`` is ``"adam"``, ``"sgd"`` or a ready optimizer (whose own
-    learning rate then applies, and whose state carries over between calls). Data are
-    moved to the model's device. If the loss becomes NaN/inf the
-    fit stops with :class:`FitDivergedError` naming the step and a lower learning rate.
+    ``optimizer`` is ``"adam"``, ``"sgd"`` or a ready optimizer (whose own learning rate then
+    applies, and whose state carries over between calls); ``scheduler`` (built on that
+    optimizer) is stepped after every optimizer step. ``callback(step, model, history)`` runs
+    after every step with the history up to that step; returning ``True`` stops the fit early.
+    Data are moved to the model's device.
+
+    The loop keeps each step's loss and error on the device and copies them to the host every
+    ``check_every`` steps, at the last step, and at every step when a ``callback`` is given
+    (a copy waits for the GPU; the CPU does not wait). If the loss became NaN/inf the fit stops
+    with :class:`FitDivergedError` naming the first bad step and a lower learning rate; the
+    model, optimizer and scheduler are first restored to their state after the last checked
+    step (with ``check_every=1`` or a callback: the step before the bad one).
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -153,6 +180,8 @@ def fit(
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every <= 0:
+        raise ValueError(f"check_every must be a positive integer, got {check_every!r}")
     coords = _check_tensor("coords", coords)
     target = _check_tensor("target", target)
     if coords.ndim != 2:
@@ -206,7 +235,13 @@ def fit(
     coords, target = coords.to(dev), target.to(dev)
     reference = None if reference is None else _check_tensor("reference", reference).to(dev)
     opt = _make_optimizer(optimizer, model, lr)
+    every = 1 if callback is not None else check_every
+    # Per-step loss and mean squared error (for the PSNR) stay on the device between checks.
+    losses = torch.empty(steps, device=dev)
+    errors = torch.empty(steps, device=dev)
+    snapshot = _snapshot(model, opt, scheduler) if every > 1 else None
     history = History()
+    stamps: list[float] = []  # host time after each step's update was issued
     start = time.perf_counter()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False, mininterval=0.5)
     for step in bar:
@@ -228,36 +263,59 @@ def fit(
                 )
         else:
             observed = pred
+        if ref is not None and ref.shape != pred.shape:
+            bar.close()
+            raise ValueError(
+                f"reference must have the prediction's shape {tuple(pred.shape)}, got "
+                f"{tuple(ref.shape)}"
+            )
         value = loss_fn(observed, y)
         opt.zero_grad(set_to_none=True)
         value.backward()
-        loss_value = value.item()
-        if not math.isfinite(loss_value):
-            bar.close()
-            lr_now = opt.param_groups[0]["lr"]
-            raise FitDivergedError(
-                f"fit diverged: the loss is {loss_value} at step {step} of {steps} "
-                f"(lr={lr_now:g}); try a lower learning rate such as lr={lr_now / 10:g}. History "
-                f"of the {step - 1} finite steps is in .history",
-                history,
-            )
-        opt.step()
         with torch.no_grad():
-            if ref is not None and ref.shape != pred.shape:
-                bar.close()
-                raise ValueError(
-                    f"reference must have the prediction's shape {tuple(pred.shape)}, got "
-                    f"{tuple(ref.shape)}"
-                )
+            losses[step - 1] = value.detach()
             if ref is not None:
-                psnr = _psnr_from_mse(torch.mean((pred.detach() - ref) ** 2).item())
+                errors[step - 1] = torch.mean((pred.detach() - ref) ** 2)
             elif loss == "mse":
-                psnr = _psnr_from_mse(loss_value)
-            else:  # PSNR against the target of the prediction already pushed through forward_op
-                psnr = _psnr_from_mse(torch.mean((observed.detach() - y) ** 2).item())
-        history.record(step, loss_value, psnr, time.perf_counter() - start)
-        if step % 10 == 0 or step == steps:
-            bar.set_postfix(loss=f"{loss_value:.2e}", psnr=f"{psnr:.2f}", refresh=False)
+                errors[step - 1] = value.detach()
+            else:  # against the target, of the prediction already pushed through forward_op
+                errors[step - 1] = torch.mean((observed.detach() - y) ** 2)
+        checked = None
+        if step % every == 0 or step == steps:
+            # The one host sync of `every` steps, before this step's update is applied.
+            first = len(history)
+            checked = list(zip(losses[first:step].tolist(), errors[first:step].tolist()))
+            for k, (loss_value, _) in enumerate(checked):
+                if not math.isfinite(loss_value):
+                    bar.close()
+                    bad = first + k + 1
+                    kept = ""
+                    if snapshot is not None:
+                        _restore(snapshot, model, opt, scheduler)
+                        after = f"after step {first}" if first else "before step 1"
+                        kept = f"; the model is restored to its weights {after}"
+                    lr_now = opt.param_groups[0]["lr"]
+                    for j, (lv, mse) in enumerate(checked[:k]):
+                        history.record(first + j + 1, lv, _psnr_from_mse(mse), stamps[first + j])
+                    raise FitDivergedError(
+                        f"fit diverged: the loss is {loss_value} at step {bad} of {steps} "
+                        f"(lr={lr_now:g}); try a lower learning rate such as lr={lr_now / 10:g}. "
+                        f"History of the {bad - 1} finite steps is in .history{kept}",
+                        history,
+                    )
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        stamps.append(time.perf_counter() - start)
+        if checked is not None:
+            first = len(history)
+            for j, (loss_value, mse) in enumerate(checked):
+                history.record(first + j + 1, loss_value, _psnr_from_mse(mse), stamps[first + j])
+            bar.set_postfix(
+                loss=f"{history.loss[-1]:.2e}", psnr=f"{history.psnr[-1]:.2f}", refresh=False
+            )
+        if every > 1 and step % every == 0 and step < steps:
+            snapshot = _snapshot(model, opt, scheduler)
         if callback is not None and callback(step, model, history):
             history.stopped_early = True
             break

@@ -560,9 +560,6 @@ def fit_decay(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: final_factor ** min(t / steps, 1.0))
 
-    def step_schedule(step, net, hist):
-        sched.step()
-
     return fit_image(
         model,
         image,
@@ -570,7 +567,7 @@ def fit_decay(
         lr,
         reference=reference,
         optimizer=opt,
-        callback=step_schedule,
+        scheduler=sched,
         progress=progress,
     )
 

@@ -73,9 +73,18 @@ def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FAC
     h, w = target.shape[1:]
     out = render(model, h, w, chunk=h * w).cpu()  # one chunk: an O-INR (OnGrid) sees its whole grid
     final = psnr(out, reference, clip=False)  # unclipped, like the fit's history
+    run.last_curve = curve(hist.psnr)
     if final >= hist.best_psnr:
         return final, final, steps
     return final, hist.best_psnr, hist.best_step - 1
+
+
+def curve(psnrs: list[float], points: int = 6) -> str:
+    """``"step:PSNR;..."`` at ``points`` evenly spaced steps of a history (the last one included):
+    enough to see whether a run has reached its plateau."""
+    n = len(psnrs)
+    steps = sorted({max(1, round(n * (k + 1) / points)) for k in range(points)})
+    return ";".join(f"{s}:{psnrs[s - 1]:.2f}" for s in steps)
 
 
 def parse_lrs(items: list[str], ap: argparse.ArgumentParser, task: str = "represent") -> dict:
@@ -218,6 +227,27 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--tables", nargs="+", default=["1", "2"], choices=["1", "2"])
     ap.add_argument(
+        "--images",
+        nargs="+",
+        default=None,
+        help="only these images of the tables (default: all; Table 1 coffee rocket, Table 2 "
+        "astronaut cat rocket)",
+    )
+    ap.add_argument(
+        "--table-models",
+        nargs="+",
+        default=list(MODELS),
+        choices=MODELS,
+        help="only these models in Tables 1 and 2",
+    )
+    ap.add_argument(
+        "--final-factor",
+        type=float,
+        default=oinr.FINAL_LR_FACTOR,
+        help="learning rate at the last step / the first (default "
+        f"{oinr.FINAL_LR_FACTOR:g}, the shared decay; 1 = constant, the official O-INR recipe)",
+    )
+    ap.add_argument(
         "--sweep",
         action="store_true",
         help="the validation learning-rate sweep at the notebook's size",
@@ -272,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         [f"# O-INR tables ({'smoke run' if args.smoke else f'{steps} steps'}, device {dev})", ""],
     )
 
+    chosen = [m for m in MODELS if m in args.table_models]
+
     def size_of(name):
         # as the notebook: scaled, then moved to the nearest size where all encoding channels differ
         h, w = load_image(name).shape[1:]
@@ -284,16 +316,22 @@ def main(argv: list[str] | None = None) -> None:
             "",
             "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lrs.items()),
             "",
-            "| image | " + " | ".join(f"{m} ours / paper" for m in MODELS) + " |",
-            "|---" * 5 + "|",
+            f"recipe: lr decayed to {args.final_factor:g} x its start over the run",
+            "",
+            "| image | " + " | ".join(f"{m} ours / paper" for m in chosen) + " |",
+            "|---" * (1 + len(chosen)) + "|",
         ]
-        for name in ("coffee", "rocket"):
+        for name in [n for n in ("coffee", "rocket") if args.images is None or n in args.images]:
             img = load_image(name, size_of(name))
             cells = []
             models = oinr.baseline_models(3, *img.shape[1:], budget, task="represent")
             for (m, model), paper in zip(models.items(), PAPER_T1[name]):
+                if m not in args.table_models:
+                    continue
                 t0 = time.perf_counter()
-                final, best, best_step = run(model, img, steps, lrs[m], img, dev)
+                final, best, best_step = run(
+                    model, img, steps, lrs[m], img, dev, final_factor=args.final_factor
+                )
                 rows.append(
                     dict(
                         table=1,
@@ -307,8 +345,11 @@ def main(argv: list[str] | None = None) -> None:
                         best_step=best_step,
                         paper=paper,
                         seconds=time.perf_counter() - t0,
+                        final_factor=args.final_factor,
+                        curve=run.last_curve,
                     )
                 )
+                print(rows[-1], flush=True)
                 cells.append(f"{final:.2f} / {paper:.2f}")
             lines.append(f"| {name} {tuple(img.shape[1:])} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -321,17 +362,23 @@ def main(argv: list[str] | None = None) -> None:
             "",
             "learning rates: " + ", ".join(f"{m} {lr:g}" for m, lr in lr_dn.items()),
             "",
-            "| image | noisy | " + " | ".join(f"{m} ours [oracle] / paper" for m in MODELS) + " |",
-            "|---" * 6 + "|",
+            "| image | noisy | " + " | ".join(f"{m} ours [oracle] / paper" for m in chosen) + " |",
+            "|---" * (2 + len(chosen)) + "|",
         ]
-        for name in ("astronaut", "cat", "rocket"):
+        for name in [
+            n for n in ("astronaut", "cat", "rocket") if args.images is None or n in args.images
+        ]:
             clean = load_image(name, size_of(name))
             noisy = poisson_noise(clean, 30.0, readout=2.0, seed=0)
             cells = []
             models = oinr.baseline_models(3, *clean.shape[1:], budget, task="denoise")
             for (m, model), paper in zip(models.items(), PAPER_T2[name]):
+                if m not in args.table_models:
+                    continue
                 t0 = time.perf_counter()
-                final, best, best_step = run(model, noisy, steps, lr_dn[m], clean, dev)
+                final, best, best_step = run(
+                    model, noisy, steps, lr_dn[m], clean, dev, final_factor=args.final_factor
+                )
                 rows.append(
                     dict(
                         table=2,

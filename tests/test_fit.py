@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -184,3 +186,98 @@ def test_l1_loss_through_forward_op_reports_observation_psnr(camera32):
     assert h.final_psnr == pytest.approx(
         psnr(pool(render(net, 32)[None])[0], observation, clip=False), abs=1.0
     )
+
+
+def _nan_at(step_bad):
+    calls = []
+
+    def loss(pred, target):
+        calls.append(1)
+        value = torch.mean((pred - target) ** 2)
+        return value * float("nan") if len(calls) == step_bad else value
+
+    return loss
+
+
+@pytest.mark.parametrize("check_every", [1, 5, 7, 25])
+def test_checks_every_k_steps_give_the_same_fit(camera32, check_every):
+    """Deferring the host copy changes nothing in the numbers: history and weights as with k = 1."""
+
+    def run(k):
+        config.seed_everything(3)
+        net = Siren(hidden=16, layers=2)
+        h = fit_image(net, camera32, 23, 1e-3, progress=False, check_every=k)
+        return net, h
+
+    (a, ha), (b, hb) = run(1), run(check_every)
+    assert ha.step == hb.step == list(range(1, 24))
+    assert ha.loss == hb.loss and ha.psnr == hb.psnr
+    assert hb.time == sorted(hb.time) and len(hb.time) == 23
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_divergence_between_checks_restores_the_last_checked_weights(camera32):
+    """NaN at step 12 with a check every 5 steps: error names step 12, 11 finite steps are kept,
+    and the model holds exactly the weights of a clean 10-step fit (the last checked state)."""
+    config.seed_everything(1)
+    net = MLP(hidden=16, layers=2)
+    with pytest.raises(FitDivergedError, match=r"at step 12 of 20 .*after step 10") as e:
+        fit_image(net, camera32, 20, 1e-2, loss=_nan_at(12), progress=False, check_every=5)
+    assert e.value.history.step == list(range(1, 12))
+    assert all(map(math.isfinite, e.value.history.loss))
+    config.seed_everything(1)
+    clean = MLP(hidden=16, layers=2)
+    fit_image(clean, camera32, 10, 1e-2, progress=False, check_every=5)
+    for pa, pb in zip(net.parameters(), clean.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_divergence_before_the_first_check_restores_the_initial_weights(camera32):
+    config.seed_everything(2)
+    net = MLP(hidden=16, layers=2)
+    initial = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(FitDivergedError, match=r"at step 2 of 9 .*before step 1"):
+        fit_image(net, camera32, 9, 1e-2, loss=_nan_at(2), progress=False, check_every=50)
+    for p, p0 in zip(net.parameters(), initial):
+        assert torch.equal(p, p0)
+
+
+def test_scheduler_is_stepped_like_a_callback_would(camera32):
+    """``scheduler=`` gives the fit a callback-stepped scheduler gives, without a sync per step."""
+
+    def run(use_scheduler):
+        config.seed_everything(4)
+        net = Siren(hidden=16, layers=2)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 ** (t / 10))
+        kwargs = (
+            dict(scheduler=sched)
+            if use_scheduler
+            else dict(callback=lambda s, m, h: bool(sched.step()))
+        )
+        h = fit_image(net, camera32, 15, 1e-3, optimizer=opt, progress=False, **kwargs)
+        return h, opt.param_groups[0]["lr"]
+
+    (h1, lr1), (h2, lr2) = run(True), run(False)
+    assert h1.loss == h2.loss and lr1 == pytest.approx(lr2) == pytest.approx(1e-3 * 0.5**1.5)
+
+
+def test_callback_sees_every_step_in_the_history(camera32):
+    seen = []
+    fit_image(
+        Siren(hidden=8, layers=1),
+        camera32,
+        12,
+        1e-3,
+        progress=False,
+        check_every=5,
+        callback=lambda s, m, h: seen.append((s, len(h))),
+    )
+    assert seen == [(s, s) for s in range(1, 13)]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_check_every_must_be_a_positive_integer(camera32, bad):
+    with pytest.raises(ValueError, match="check_every must be a positive integer"):
+        fit_image(Siren(hidden=8, layers=1), camera32, 2, 1e-3, progress=False, check_every=bad)
