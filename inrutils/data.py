@@ -6,8 +6,10 @@ repository's ``data/`` folder. ``available_images()`` lists the names.
 
 from __future__ import annotations
 
+import csv
 import pathlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -171,3 +173,94 @@ def load_tagged(path, fmt: str, what: str) -> dict:
         found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
         raise ValueError(f"{path} is not an {fmt} file (format={found!r})")
     return blob
+
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent.parent / "docs" / "results"
+_META_KEYS = ("command", "commit", "cpu_minutes")
+
+
+@dataclass
+class Results:
+    """A cached results table (``docs/results/*.csv``): ``meta`` holds the ``# key: value`` lines
+    above the header (at least ``command``, ``commit``, ``cpu_minutes``), ``rows`` one dict per
+    row, numbers as floats (integers as ints) and everything else as strings."""
+
+    meta: dict[str, str]
+    rows: list[dict]
+
+    def where(self, **match) -> list[dict]:
+        """The rows whose columns equal every ``column=value`` given."""
+        return [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]
+
+    def label(self) -> str:
+        """'computed by `<command>`, N CPU-minutes' for a figure or a printed table."""
+        return f"computed by `{self.meta['command']}`, {self.meta['cpu_minutes']} CPU-minutes"
+
+
+def _cell(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_results(name_or_path: str | pathlib.Path) -> Results:
+    """Read a cached results CSV: a name such as ``"oinr_table1"`` (from ``docs/results/``) or a
+    path. Its first lines are ``# command: ...``, ``# commit: ...``, ``# cpu_minutes: ...`` (the
+    course's rule for cached evidence); a file without them, or with no row, is refused with the
+    script that remakes it named in its command line."""
+    path = pathlib.Path(name_or_path)
+    if path.suffix != ".csv":
+        path = RESULTS_DIR / f"{name_or_path}.csv"
+    if not path.is_file():
+        known = sorted(p.stem for p in RESULTS_DIR.glob("*.csv"))
+        raise FileNotFoundError(f"no results file {path}; cached results: {', '.join(known)}")
+    lines = path.read_text().splitlines()
+    meta = {}
+    while lines and lines[0].startswith("#"):
+        key, _, value = lines.pop(0)[1:].partition(":")
+        meta[key.strip()] = value.strip()
+    missing = [k for k in _META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(
+            f"{path} lacks the header line(s) {', '.join('# ' + k + ': ...' for k in missing)}; "
+            "cached results must say how they were made"
+        )
+    rows = [{k: _cell(v) for k, v in r.items()} for r in csv.DictReader(lines)]
+    if not rows:
+        raise ValueError(f"{path} has a header but no rows; re-run: {meta['command']}")
+    return Results(meta, rows)
+
+
+def save_results(
+    path: str | pathlib.Path, rows: list[dict], command: str, cpu_seconds: float, **meta
+) -> pathlib.Path:
+    """Write ``rows`` (dicts with the same keys) as a cached results CSV that
+    :func:`load_results` reads: ``# command``, ``# commit`` (git's HEAD, or "unknown"),
+    ``# cpu_minutes`` and any other ``meta`` as ``# key: value`` lines, then the table."""
+    import subprocess
+
+    if not rows:
+        raise ValueError("rows is empty: nothing to save")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=DATA_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    head = {"command": command, "commit": commit, "cpu_minutes": f"{cpu_seconds / 60:.1f}", **meta}
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        for k, v in head.items():
+            f.write(f"# {k}: {v}\n")
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

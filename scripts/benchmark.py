@@ -15,7 +15,6 @@ mean over the images) to ``docs/results/benchmark.md`` and a CSV beside it.
 from __future__ import annotations
 
 import argparse
-import csv
 import pathlib
 import platform
 import sys
@@ -25,7 +24,7 @@ import torch
 
 from inrutils import config, degrade, knitwork, liif, linr, oinr
 from inrutils.coords import grid
-from inrutils.data import available_images, load_image
+from inrutils.data import available_images, load_image, save_results
 from inrutils.encodings import FourierFeatures
 from inrutils.metrics import psnr, ssim
 from inrutils.models import MLP, count_params, size_to_budget
@@ -205,13 +204,14 @@ def run_image(
     return rows
 
 
-def write(rows: list[dict], args: argparse.Namespace, out: pathlib.Path, seconds: float) -> None:
-    """The Markdown table (mean over images per task and method) and the per-image CSV."""
+def write(
+    rows: list[dict], args: argparse.Namespace, out: pathlib.Path, seconds: float, cpu: float
+) -> None:
+    """The Markdown table (mean over images per task and method) and the per-image CSV (with the
+    command and ``cpu`` seconds of process time in its header)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_suffix(".csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    command = f"python scripts/benchmark.py {' '.join(sys.argv[1:])}".rstrip()
+    save_results(out.with_suffix(".csv"), rows, command, cpu)
     lines = [
         "# Benchmark: the course's methods side by side",
         "",
@@ -280,11 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown images {unknown}; available: {', '.join(available_images())}")
     dev = config.device()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     rows = []
     for name in args.images:
         rows += run_image(name, args.size, args.steps, args.budget, args.sigma_n, args.hole, dev)
-    write(rows, args, args.out, time.perf_counter() - t0)
+    write(rows, args, args.out, time.perf_counter() - t0, time.process_time() - cpu0)
     return 0
 
 

@@ -3,6 +3,8 @@ import pathlib
 
 import pytest
 
+from inrutils.data import load_results
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -35,8 +37,9 @@ def test_smoke_writes_every_task_and_method(tmp_path):
         "biharmonic",
     ):
         assert f"| {method} |" in text, method
-    rows = (tmp_path / "benchmark.csv").read_text().splitlines()
-    assert len(rows) == 1 + 5 + 5 + 3 + 3
+    table = load_results(tmp_path / "benchmark.csv")
+    assert len(table.rows) == 5 + 5 + 3 + 3
+    assert table.meta["command"].startswith("python scripts/benchmark.py --smoke")
 
 
 def test_bad_arguments_are_named(capsys):
