@@ -264,3 +264,18 @@ def save_results(
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def curve_text(values: list[float], every: int) -> str:
+    """A training curve as one CSV cell: ``"step:value;..."`` every ``every`` steps (step k is
+    ``values[k - 1]``), the last step included."""
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be a positive integer, got {every!r}")
+    n = len(values)
+    return ";".join(f"{s}:{values[s - 1]:.3f}" for s in sorted({*range(every, n + 1, every), n}))
+
+
+def parse_curve(text: str) -> tuple[list[int], list[float]]:
+    """The inverse of :func:`curve_text`: the steps and the values."""
+    pairs = [p.split(":") for p in str(text).split(";") if p]
+    return [int(s) for s, _ in pairs], [float(v) for _, v in pairs]

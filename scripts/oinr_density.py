@@ -39,7 +39,7 @@ import time
 import torch
 
 from inrutils import config, oinr
-from inrutils.data import load_image, load_results, save_results
+from inrutils.data import curve_text, load_image, load_results, save_results
 from inrutils.degrade import poisson_noise
 from inrutils.metrics import psnr
 from inrutils.models import budget_for, count_params, size_to_budget
@@ -64,19 +64,6 @@ def image_size(name: str, scale: float = SCALE) -> tuple[int, int]:
     encoding channel differs (``oinr.clean_size``)."""
     h, w = load_image(name).shape[1:]
     return oinr.clean_size(max(8, round(h * scale))), oinr.clean_size(max(8, round(w * scale)))
-
-
-def curve(psnrs: list[float], every: int) -> str:
-    """``"step:PSNR;..."`` every ``every`` steps of a history (the last step included)."""
-    n = len(psnrs)
-    steps = sorted({*range(every, n + 1, every), n})
-    return ";".join(f"{s}:{psnrs[s - 1]:.3f}" for s in steps)
-
-
-def parse_curve(text: str) -> tuple[list[int], list[float]]:
-    """The inverse of :func:`curve`: steps and PSNRs."""
-    pairs = [p.split(":") for p in str(text).split(";") if p]
-    return [int(s) for s, _ in pairs], [float(v) for _, v in pairs]
 
 
 #: the O-INR widths (multiples of k) per kernel size: 5x5 at 0.24 parameters per value cannot have
@@ -112,7 +99,7 @@ def fit_once(model, target, reference, steps, lr, every, dev) -> dict:
         final=round(final, 3),
         best=round(max(hist.best_psnr, final), 3),
         best_step=hist.best_step if hist.best_psnr > final else steps + 1,
-        curve=curve(hist.psnr + [final], every),
+        curve=curve_text(hist.psnr + [final], every),
         cpu_s=round(time.process_time() - t0, 1),
         history=hist.psnr + [final],
     )

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 import torch
 
-from inrutils.data import RESULTS_DIR, load_results, save_results
+from inrutils.data import RESULTS_DIR, curve_text, load_results, parse_curve, save_results
 from inrutils.models import Siren, budget_for, count_params, params_per_value
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_oinr_density_script_smoke(tmp_path):
     assert mod.main([*args, "--sweep-csv", str(sweep), "--out", str(t1)]) == 0
     rows = load_results(t1).rows
     assert [r["seed"] for r in rows] == [0, 1] and {r["lr"] for r in rows} == {chosen["O-INR"]}
-    steps, values = mod.parse_curve(rows[0]["curve"])
+    steps, values = parse_curve(rows[0]["curve"])
     assert steps[-1] == 5 and values[-1] == pytest.approx(rows[0]["final"], abs=1e-3)
     op = tmp_path / "op.csv"
     assert mod.main(["operator", "--smoke", "--kernels", "1", "--out", str(op)]) == 0
@@ -111,3 +111,12 @@ def test_oinr_density_script_smoke(tmp_path):
     assert mod.main(["merge", "--out", str(merged), str(sweep), str(t1)]) == 0
     m = load_results(merged)
     assert len(m.rows) == len(load_results(sweep).rows) + 2 and " && " in m.meta["command"]
+
+
+def test_curve_text_round_trip():
+    values = [10.0 + k for k in range(25)]
+    text = curve_text(values, 10)
+    assert text == "10:19.000;20:29.000;25:34.000"
+    assert parse_curve(text) == ([10, 20, 25], [19.0, 29.0, 34.0])
+    with pytest.raises(ValueError, match="every must be a positive integer"):
+        curve_text(values, 0)
