@@ -1,4 +1,9 @@
+import importlib
+import json
 import math
+import pathlib
+import pkgutil
+import re
 
 import pytest
 import torch
@@ -74,7 +79,7 @@ def test_notebook01_checks_reject_a_library_call():
 
 
 def test_pareto_front_check():
-    from inrutils.exercises import _pareto_reference
+    from inrutils.exercises.nb08_which_inr_when import _pareto_reference
 
     def mine(points):
         return sorted(
@@ -441,3 +446,72 @@ def test_budget_width_check(capsys):
             return k
 
         exercises.check_budget_width(under)
+
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
+# checks that no notebook cell calls: kept for instructors (a spare exercise on the notebook's
+# topic), in the module of the notebook whose topic they test
+SPARE_CHECKS = {"check_fourier_features": "nb01_coordinate_mlps"}
+
+
+def _checks_called(path: pathlib.Path) -> set[str]:
+    """The ``check_*`` names that the code cells of a notebook call (read as JSON, not run)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    calls = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            calls.update(re.findall(r"\b(check_\w+)\s*\(", "".join(cell["source"])))
+    return calls
+
+
+def _check_modules() -> dict[str, set[str]]:
+    """Each ``nbNN_*`` module of ``inrutils.exercises`` -> the ``check_*`` functions defined in
+    it."""
+    found = {}
+    for info in pkgutil.iter_modules(exercises.__path__):
+        if info.name.startswith("nb"):
+            mod = importlib.import_module(f"inrutils.exercises.{info.name}")
+            found[info.name] = {
+                n
+                for n, obj in vars(mod).items()
+                if n.startswith("check_") and getattr(obj, "__module__", None) == mod.__name__
+            }
+    return found
+
+
+def test_each_notebook_has_its_checks_in_its_own_module():
+    modules = _check_modules()
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        module = f"nb{path.stem}"
+        called = _checks_called(path)
+        if not called:
+            continue
+        assert module in modules, (
+            f"{path.name} calls {sorted(called)}: its checks belong in inrutils/exercises/"
+            f"{module}.py"
+        )
+        for name in sorted(called):
+            fn = getattr(exercises, name, None)
+            assert fn is not None, f"{path.name} calls {name}, which inrutils.exercises lacks"
+            assert fn.__module__ == f"inrutils.exercises.{module}", (
+                f"{path.name} calls {name}, defined in {fn.__module__}; move it to "
+                f"inrutils/exercises/{module}.py"
+            )
+        spare = {n for n, m in SPARE_CHECKS.items() if m == module}
+        assert modules[module] - spare <= called, (
+            f"{module}.py defines {sorted(modules[module] - spare - called)}, which {path.name} "
+            "does not call"
+        )
+    stems = {f"nb{p.stem}" for p in notebooks}
+    assert set(modules) <= stems, f"modules without a notebook: {sorted(set(modules) - stems)}"
+
+
+def test_all_lists_every_check():
+    defined = set().union(*_check_modules().values())
+    assert set(exercises.__all__) == defined
+    assert len(exercises.__all__) == len(set(exercises.__all__))
+    for name in exercises.__all__:
+        assert callable(getattr(exercises, name))
+    assert {n for n in dir(exercises) if n.startswith("check_")} == defined

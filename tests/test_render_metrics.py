@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -98,3 +100,83 @@ def test_from_numpy_inverts_to_numpy():
         x = torch.rand(shape)
         back = from_numpy(to_numpy(x))
         assert back.shape == shape and back.dtype == torch.float32 and torch.allclose(back, x)
+
+
+def test_metrics_refuse_images_on_another_scale():
+    img = load_image("camera", 32)
+    noisy = (img + 0.05 * torch.randn(img.shape, generator=torch.Generator().manual_seed(0))).clamp(
+        0, 1
+    )
+    for metric in (psnr, ssim):
+        # an 8-bit reference: the message names the argument, its range and the fix
+        lo, hi = float(img.min() * 255), float(img.max() * 255)
+        with pytest.raises(
+            ValueError, match=re.escape(f"[0, 1], got min {lo:.4g}, max {hi:.4g}")
+        ) as e:
+            metric(noisy * 255, img * 255)
+        assert str(e.value).startswith("target must be")
+        assert "divide 8-bit images by 255" in str(e.value) and "data_range=" in str(e.value)
+        with pytest.raises(ValueError, match="target must be"):
+            metric(noisy, img * 2 - 1)  # a [-1, 1] reference
+        with pytest.raises(ValueError, match="target .* NaN"):
+            metric(noisy, torch.full_like(img, float("nan")))
+        # an 8-bit prediction against a [0, 1] reference, clipped or not
+        for clip in (True, False):
+            with pytest.raises(ValueError, match=r"pred must be on target's \[0, 1\] scale") as e:
+                metric(noisy * 255, img, clip=clip)
+            got = f"got min {float(noisy.min() * 255):.4g}, max {float(noisy.max() * 255):.4g}"
+            assert got in str(e.value) and "divide an 8-bit pred by 255" in str(e.value)
+
+
+def test_metrics_accept_overshoot_on_the_unit_scale():
+    img = load_image("camera", 64)
+    gen = torch.Generator().manual_seed(0)
+    noisy = img + 0.4 * torch.randn(img.shape, generator=gen)  # unclipped: about -1.5 .. 2.5
+    assert noisy.min() < -1 and noisy.max() > 2
+    assert psnr(noisy, img) == pytest.approx(
+        peak_signal_noise_ratio(img.numpy(), noisy.clamp(0, 1).numpy(), data_range=1.0), rel=1e-6
+    )
+    assert np.isfinite(psnr(noisy, img, clip=False)) and np.isfinite(ssim(noisy, img))
+    # the limits: PRED_OVERSHOOT outside [0, 1] is accepted, beyond it refused
+    edge = img.clone()
+    edge[0, 0, :2] = torch.tensor([-4.0, 5.0])
+    psnr(edge, img)
+    edge[0, 0, 0] = -4.01
+    with pytest.raises(ValueError, match="pred must be"):
+        psnr(edge, img)
+    # rounding just outside [0, 1] in the reference is fine, a clear overshoot is not
+    ref = img.clone()
+    ref[0, 0, :2] = torch.tensor([-0.005, 1.005])
+    psnr(img, ref)
+    ref[0, 0, 0] = -0.05
+    with pytest.raises(ValueError, match="target must be"):
+        psnr(img, ref)
+
+
+def test_data_range_declares_another_scale():
+    img = load_image("astronaut", 32)
+    gen = torch.Generator().manual_seed(1)
+    noisy = (img + 0.1 * torch.randn(img.shape, generator=gen)).clamp(0, 1)
+    for kw in ({}, {"clip": False}, {"mask": torch.rand(32, 32, generator=gen) > 0.5}):
+        assert psnr(noisy * 255, img * 255, data_range=255, **kw) == pytest.approx(
+            psnr(noisy, img, **kw), rel=1e-9
+        )
+    assert psnr(noisy * 255, img * 255, data_range=255) == pytest.approx(
+        peak_signal_noise_ratio((img * 255).numpy(), (noisy * 255).numpy(), data_range=255)
+    )
+    assert ssim(noisy * 255, img * 255, data_range=255) == pytest.approx(ssim(noisy, img), rel=1e-6)
+    # clip=True clips pred to [0, data_range]
+    over = noisy * 255 + 100
+    assert psnr(over, img * 255, data_range=255) == pytest.approx(
+        psnr(over.clamp(0, 255), img * 255, data_range=255, clip=False)
+    )
+    # a signed [-1, 1] scale: clipping to [0, 2] would cut its negative half, so it is refused;
+    # with clip=False the result equals the [0, 1] one (same data range relative to the values)
+    with pytest.raises(ValueError, match="clip=False"):
+        psnr(noisy * 2 - 1, img * 2 - 1, data_range=2)
+    assert psnr(noisy * 2 - 1, img * 2 - 1, data_range=2, clip=False) == pytest.approx(
+        psnr(noisy, img, clip=False), rel=1e-6
+    )
+    for bad in (0, -1, True, "2", float("inf")):
+        with pytest.raises(ValueError, match="data_range must be a positive number"):
+            psnr(noisy, img, data_range=bad)
