@@ -210,12 +210,12 @@ def write(
     """The Markdown table (mean over images per task and method) and the per-image CSV (with the
     command and ``cpu`` seconds of process time in its header)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = f"python scripts/benchmark.py {' '.join(sys.argv[1:])}".rstrip()
+    command = f"python scripts/benchmark.py {' '.join(args.argv)}".rstrip()
     save_results(out.with_suffix(".csv"), rows, command, cpu)
     lines = [
         "# Benchmark: the course's methods side by side",
         "",
-        f"Command: `python scripts/benchmark.py {' '.join(sys.argv[1:])}`".rstrip(),
+        f"Command: `{command}`",
         "",
         f"Images {', '.join(args.images)} (grey), {args.size}x{args.size} (SR x4: "
         f"{2 * args.size}x{2 * args.size} from {args.size // 2}x{args.size // 2}); {args.steps} "
@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="tiny sizes and steps (seconds), for the tests"
     )
     args = p.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.smoke:
         args.size, args.steps, args.budget, args.images = 32, 3, 2700, args.images[:1]
     if args.size < 16 or args.size % 4:
