@@ -18,13 +18,19 @@ SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 300
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 LINT_PATHS := inrutils scripts tests book notebooks
+# Self-learners' answer-free working copies (gitignored: their own work; never overwritten unless FORCE=1).
+LEARNER ?= learner
+FORCE ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab lint format test fast notebooks student assignments grade book bench clean help
+.PHONY: setup lab lab-solutions learner lint format test fast notebooks student assignments grade book bench clean help
 
 help:
 	@echo "make setup      create .venv and install inrutils with the course's tools"
-	@echo "make lab        open JupyterLab on notebooks/"
+	@echo "make lab        make the missing answer-free copies in $(LEARNER)/ and open JupyterLab on $(LEARNER)/"
+	@echo "make learner    answer-free working copies of the notebooks in $(LEARNER)/ (solutions collapsed under"
+	@echo "                'Show a solution'); existing copies are kept, FORCE=1 overwrites them (your work is lost)"
+	@echo "make lab-solutions  open JupyterLab on notebooks/ (solutions filled in: instructors, authors)"
 	@echo "make test       unit tests + every notebook under nbval, fast tier (what CI runs)"
 	@echo "make fast       unit tests only"
 	@echo "make lint       ruff format --check and ruff check (make test runs it first)"
@@ -54,8 +60,16 @@ $(BOOK_STAMP): $(STAMP)
 	$(PY) -m pip install --disable-pip-version-check $(PIP_ARGS) "$(TORCH_SPEC)" -e ".[dev,book]"
 	touch $(BOOK_STAMP)
 
+# make lab: the learner's copies (only the missing ones are made); make lab-solutions: the notebooks themselves.
 lab: $(STAMP)
+	$(PY) scripts/make_learner.py --out $(LEARNER) $(NOTEBOOKS)
+	$(BIN)/jupyter lab $(LEARNER)/
+
+lab-solutions: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+learner: $(STAMP)
+	$(PY) scripts/make_learner.py --out $(LEARNER) $(if $(FORCE),--force) $(NOTEBOOKS)
 
 # Style (DESIGN.md standard 8): ruff's settings are in pyproject.toml.
 lint: $(STAMP)

@@ -37,8 +37,18 @@ def unlock(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def released_notebooks(release: pathlib.Path) -> list[pathlib.Path]:
-    """``release/<assignment>/<notebook>.ipynb`` files, sorted."""
-    return sorted(pathlib.Path(release).glob("*/[0-9]*.ipynb"))
+    """``release/<assignment>/<notebook>.ipynb`` files, sorted; hidden folders are skipped.
+
+    pathlib's ``*`` matches hidden names too: without the filter, ``notebooks/`` looks like a
+    release once JupyterLab has saved ``notebooks/.ipynb_checkpoints/01_...-checkpoint.ipynb``,
+    and those checkpoint copies, solutions included, would become the "student versions".
+    """
+    release = pathlib.Path(release)
+    return sorted(
+        p
+        for p in release.glob("*/[0-9]*.ipynb")
+        if not any(part.startswith(".") for part in p.relative_to(release).parts)
+    )
 
 
 def main(src: str, dst: str) -> int:

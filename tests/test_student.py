@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-pytestmark = pytest.mark.skipif(
+needs_nbgrader = pytest.mark.skipif(
     importlib.util.find_spec("nbgrader") is None,
     reason="nbgrader is not installed: pip install -e '.[instructor]' (make test installs it)",
 )
@@ -58,6 +58,7 @@ def _check_calls(source):
     return "\n".join(keep)
 
 
+@needs_nbgrader
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_release_strips_every_solution_and_output(course, path):
     full, student = _source(course, path), _released(course, path)
@@ -74,6 +75,7 @@ def test_release_strips_every_solution_and_output(course, path):
     assert "widgets" not in student.metadata
 
 
+@needs_nbgrader
 def test_make_student_copies_the_release_with_cells_editable(course, tmp_path):
     assert make_student.main(str(course / "release"), str(tmp_path)) == 0
     for path in NOTEBOOKS:
@@ -116,6 +118,7 @@ def _errors(cell):
     return [o for o in cell.outputs if o.output_type == "error"]
 
 
+@needs_nbgrader
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_checks_pass_on_full_and_fail_on_student_version(course, path):
     nb = _source(course, path)
@@ -135,3 +138,37 @@ def test_checks_pass_on_full_and_fail_on_student_version(course, path):
     for cell in student.cells[2::2]:
         errs = _errors(cell)
         assert errs and errs[0].ename in {"NotImplementedError", "AssertionError"}, cell.source
+
+
+def _tiny_notebook(source):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    return nb
+
+
+def test_make_student_skips_hidden_folders(tmp_path):
+    """JupyterLab's ``.ipynb_checkpoints/`` copies (solutions included) are never picked up: neither
+    beside released assignments nor in a notebooks folder (which would otherwise look like a
+    release)."""
+    solved = "def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION"
+    stub = "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    release, out = tmp_path / "release", tmp_path / "student"
+    (release / "01_topic").mkdir(parents=True)
+    nbformat.write(_tiny_notebook(stub), release / "01_topic" / "01_topic.ipynb")
+    for hidden in (release / ".ipynb_checkpoints", release / "01_topic" / ".ipynb_checkpoints"):
+        hidden.mkdir()
+        nbformat.write(_tiny_notebook(solved), hidden / "01_topic-checkpoint.ipynb")
+    assert make_student.released_notebooks(release) == [release / "01_topic" / "01_topic.ipynb"]
+    assert make_student.main(str(release), str(out)) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["01_topic.ipynb"]
+    assert nbformat.read(out / "01_topic.ipynb", as_version=4).cells[0].source == stub
+
+    notebooks = tmp_path / "notebooks"  # what `make_student.py notebooks OUT` is given
+    (notebooks / ".ipynb_checkpoints").mkdir(parents=True)
+    nbformat.write(_tiny_notebook(solved), notebooks / "01_topic.ipynb")
+    nbformat.write(
+        _tiny_notebook(solved), notebooks / ".ipynb_checkpoints" / "01_topic-checkpoint.ipynb"
+    )
+    assert make_student.released_notebooks(notebooks) == [], (
+        "a notebooks folder must be released with nbgrader, not copied as if it were a release"
+    )
