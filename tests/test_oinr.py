@@ -401,3 +401,22 @@ def test_official_model_sizes():
     ~ the paper's 172k."""
     assert count_params(oinr.OINR(3, n_freq=10)) == 319_680
     assert count_params(oinr.OINR(3, n_freq=10, widths=(64, 128, 64))) == 172_224
+
+
+def test_forward_written_by_hand_equals_the_library():
+    """Notebook 07's by-hand O-INR: convolutions without bias, a sine after all but the last."""
+
+    def by_hand(enc, weights):
+        h = enc
+        for kernel in weights[:-1]:
+            h = torch.sin(F.conv2d(h, kernel, padding=kernel.shape[-1] // 2))
+        return F.conv2d(h, weights[-1], padding=weights[-1].shape[-1] // 2)
+
+    for kernel_size in (1, 3, 5):
+        torch.manual_seed(kernel_size)
+        net = oinr.OINR(3, n_freq=4, widths=(6, 8, 8, 6), kernel_size=kernel_size)
+        enc = oinr.encoding_grid(13, 17, n_freq=4)[None]
+        with torch.no_grad():
+            got = by_hand(enc, [c.weight for c in net.convs])
+            assert torch.allclose(got, net(enc), atol=1e-6), kernel_size
+            assert torch.allclose(got[0], net.render(13, 17), atol=1e-6)
