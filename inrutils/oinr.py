@@ -391,6 +391,7 @@ def fit_fields(
     steps: int = 500,
     lr: float = 3e-3,
     seed: int = 0,
+    allow_discrete: bool = False,
 ) -> list[float]:
     """Train one O-INR on several fields at once: other resolutions (multi-resolution) or other
     offsets (a sequence).
@@ -398,8 +399,10 @@ def fit_fields(
     ``targets``: ``(C, H_i, W_i)`` tensors; ``offsets``: the sequence parameter gamma of each target
     (default 0 for all). Each Adam step renders the network on one target's grid with its offset and
     takes the MSE; targets are visited in a seeded random order. Returns the loss of every step.
-    Training on several sizes is what lets a continuous O-INR render well at sizes in between; a
-    discrete one can only be trained on several offsets, all at one size.
+    A continuous O-INR trained on several sizes is the paper's multi-resolution model. A discrete
+    one can be trained on several sizes too, with ``allow_discrete=True``: its 3x3 kernel then
+    spans a different physical width on every grid, which is what the official code's CKConv
+    (three kernel taps fixed at every resolution) amounts to; notebook 07 uses it as a control.
     """
     targets = list(targets)
     if not targets:
@@ -417,10 +420,11 @@ def fit_fields(
                 f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}"
             )
     sizes = {tuple(t.shape[1:]) for t in targets}
-    if len(sizes) > 1 and not net.config["continuous"]:
+    if len(sizes) > 1 and not net.config["continuous"] and not allow_discrete:
         raise ValueError(
             f"fit_fields: targets of several sizes {sorted(sizes)} need a continuous O-INR "
-            "(a discrete kernel spans a different physical width at each resolution)"
+            "(a discrete kernel spans a different physical width at each resolution); pass "
+            "allow_discrete=True to train a discrete one on them anyway"
         )
     dev = next(net.parameters()).device
     targets = [t.to(dev) for t in targets]
@@ -546,12 +550,15 @@ def fit_decay(
     reference: torch.Tensor | None = None,
     final_factor: float = FINAL_LR_FACTOR,
     progress: bool = False,
+    callback=None,
 ) -> History:
     """``fit_image`` with Adam and an exponential learning-rate decay
     ``lr * final_factor ** (t / steps)``.
 
     The recipe every model of the comparison gets. ``image`` ``(C, H, W)`` is the training target,
-    ``reference`` (same shape) the clean image the recorded PSNR is measured against.
+    ``reference`` (same shape) the clean image the recorded PSNR is measured against;
+    ``callback(step, model, history)`` is passed on to :func:`inrutils.fit.fit` (e.g. to keep the
+    model's output at a chosen step).
     """
     if not (isinstance(final_factor, (int, float)) and 0 < final_factor <= 1):
         raise ValueError(
@@ -568,6 +575,7 @@ def fit_decay(
         reference=reference,
         optimizer=opt,
         scheduler=sched,
+        callback=callback,
         progress=progress,
     )
 

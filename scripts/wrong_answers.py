@@ -265,6 +265,45 @@ def encoding_linear(h, w, n):
     return _encoding(h, w, n, freq=lambda i: i + 1)
 
 
+def _forward(enc, weights, sine_last=False, sines=True, pad=True):
+    h = enc
+    for i, kernel in enumerate(weights):
+        h = torch.nn.functional.conv2d(h, kernel, padding=kernel.shape[-1] // 2 if pad else 0)
+        if sines and (i < len(weights) - 1 or sine_last):
+            h = torch.sin(h)
+    return h
+
+
+@wrong("oinr_forward", "a sine after the last convolution too")
+def forward_sine_last(enc, weights):
+    return _forward(enc, weights, sine_last=True)
+
+
+@wrong("oinr_forward", "no sines")
+def forward_linear(enc, weights):
+    return _forward(enc, weights, sines=False)
+
+
+@wrong("oinr_forward", "no padding")
+def forward_no_padding(enc, weights):
+    return _forward(enc, weights, pad=False)
+
+
+@wrong("oinr_forward", "a call to the library's OINR")
+def forward_library(enc, weights):
+    from inrutils.oinr import OINR
+
+    net = OINR(
+        weights[-1].shape[0],
+        n_freq=enc.shape[1] // 4,
+        widths=[k.shape[0] for k in weights[:-1]],
+        kernel_size=weights[0].shape[-1],
+    ).to(enc.dtype)
+    for conv, k in zip(net.convs, weights):
+        conv.weight.data.copy_(k)
+    return net(enc)
+
+
 @wrong("encoding_derivative", "chain-rule factor missing")
 def derivative_no_factor(h, w, n, dim):
     pos = grid(h, w).view(h, w, 2)

@@ -240,8 +240,10 @@ def test_fit_fields_multires_and_sequence():
     assert (
         oinr.fit_fields(disc2, [img, img.flip(-1)], offsets=[0.0, 0.1], steps=5, seed=1) == a
     )  # seeded
-    with pytest.raises(ValueError, match="continuous O-INR"):
+    with pytest.raises(ValueError, match="continuous O-INR.*allow_discrete=True"):
         oinr.fit_fields(disc, [img, small])
+    several = oinr.fit_fields(disc, [img, small], steps=40, allow_discrete=True)
+    assert np.mean(several[-10:]) < np.mean(several[:10])  # the official code's CKConv setting
     with pytest.raises(ValueError, match="one per target"):
         oinr.fit_fields(disc, [img], offsets=[0.0, 0.1])
     with pytest.raises(ValueError, match=r"targets\[0\]"):

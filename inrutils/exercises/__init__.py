@@ -17,7 +17,8 @@ notebook calls ``exercises.check_grid(...)``:
 - ``nb05_linr_single_image_priors``: ``check_masked_mse``, ``check_box_downsample``,
   ``check_discrepancy_step``
 - ``nb06_knitwork_patch_gans``: ``check_dilated_patches``, ``check_xpatch``
-- ``nb07_oinr_integral_operators``: ``check_encoding``, ``check_encoding_derivative``
+- ``nb07_oinr_integral_operators``: ``check_encoding``, ``check_oinr_forward``,
+  ``check_encoding_derivative``
 - ``nb08_which_inr_when``: ``check_pareto_front``, ``check_budget_width``
 """
 
@@ -36,7 +37,11 @@ from .nb05_linr_single_image_priors import (
     check_masked_mse,
 )
 from .nb06_knitwork_patch_gans import check_dilated_patches, check_xpatch
-from .nb07_oinr_integral_operators import check_encoding, check_encoding_derivative
+from .nb07_oinr_integral_operators import (
+    check_encoding,
+    check_encoding_derivative,
+    check_oinr_forward,
+)
 from .nb08_which_inr_when import check_budget_width, check_pareto_front
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "check_insp_conv",
     "check_laplacian_from_hessian",
     "check_masked_mse",
+    "check_oinr_forward",
     "check_pareto_front",
     "check_permute_hidden",
     "check_siren_init_bound",

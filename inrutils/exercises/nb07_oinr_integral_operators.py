@@ -1,4 +1,5 @@
-"""Checks for notebook 07, O-INR: the encoding field and its derivative."""
+"""Checks for notebook 07, O-INR: the encoding field, the forward pass, the encoding's
+derivative."""
 
 from __future__ import annotations
 
@@ -91,3 +92,61 @@ def check_encoding_derivative(fn: Callable[[int, int, int, int], torch.Tensor]) 
                 "encoding_grid with respect to the coordinate of dimension dim"
             )
     _passed("derivative of the encoding")
+
+
+def check_oinr_forward(fn: Callable[[torch.Tensor, list], torch.Tensor]) -> None:
+    """``fn(enc, weights)`` must compute O-INR's forward pass: ``enc`` ``(B, 4 n_freq, H, W)``,
+    ``weights`` one ``(C_out, C_in, k, k)`` kernel per layer; convolutions without bias that keep
+    the grid's size, a sine after every one but the last (see ``oinr.OINR.forward``)."""
+    import torch.nn.functional as F
+
+    from ..oinr import OINR, encoding_grid
+
+    _reject_library_call(
+        fn,
+        {"OINR": OINR.forward},
+        "chain the convolutions and sines (torch.nn.functional.conv2d, torch.sin)",
+        probe=(encoding_grid(5, 7, 2)[None], [torch.zeros(3, 8, 1, 1), torch.zeros(1, 3, 1, 1)]),
+    )
+
+    def variant(enc, weights, sine_last: bool, sines: bool = True):
+        h = enc
+        for i, kernel in enumerate(weights):
+            h = F.conv2d(h, kernel, padding=kernel.shape[-1] // 2)
+            if sines and (i < len(weights) - 1 or sine_last):
+                h = torch.sin(h)
+        return h
+
+    for kernel_size, widths, n_freq, (h, w) in [
+        (3, (6, 8, 6), 3, (9, 13)),
+        (1, (5,), 2, (4, 6)),
+        (5, (4, 4), 2, (11, 8)),
+    ]:
+        torch.manual_seed(kernel_size)
+        net = OINR(2, n_freq=n_freq, widths=widths, kernel_size=kernel_size).double()
+        weights = [conv.weight.detach().clone() for conv in net.convs]
+        enc = encoding_grid(h, w, n_freq, dtype=torch.float64)[None]
+        with torch.no_grad():
+            want = net(enc)
+            got = _as_tensor("your forward pass", fn(enc, [k.clone() for k in weights])).double()
+        if tuple(got.shape) != tuple(want.shape):
+            raise AssertionError(
+                f"with {kernel_size}x{kernel_size} kernels the output should be "
+                f"{tuple(want.shape)} (the grid keeps its size: pad each convolution by "
+                "kernel_size // 2), got "
+                f"{tuple(got.shape)}"
+            )
+        if torch.allclose(got, want, atol=1e-8):
+            continue
+        if torch.allclose(got, variant(enc, weights, sine_last=True), atol=1e-8):
+            raise AssertionError("no sine after the last convolution: its output is the image")
+        if torch.allclose(got, variant(enc, weights, sine_last=False, sines=False), atol=1e-8):
+            raise AssertionError(
+                "a sine after every convolution but the last: without them the operator is linear"
+            )
+        raise AssertionError(
+            f"with {kernel_size}x{kernel_size} kernels the output differs from O-INR's by up to "
+            f"{float((got - want).abs().max()):.3g} (convolutions without bias, 'same' padding, "
+            "sin in between)"
+        )
+    _passed("O-INR forward pass")
