@@ -105,8 +105,10 @@ def fit_once(model, target, reference, steps, lr, every, dev) -> dict:
     )
 
 
-def _row(base: dict, got: dict) -> dict:
-    row = dict(base)
+def _row(got: dict, part: str, image: str, size: tuple[int, int], **keys) -> dict:
+    """One CSV row: what was run (part, image, size as "HxW", then ``keys`` such as model, seed,
+    lr) followed by what :func:`fit_once` measured (its curve's raw history left out)."""
+    row = dict(part=part, image=image, size="x".join(map(str, size)), **keys)
     row.update({k: v for k, v in got.items() if k != "history"})
     print(row, flush=True)
     return row
@@ -123,16 +125,14 @@ def part_sweep(args, dev) -> list[dict]:
             got = fit_once(model, img, img, args.steps, lr, args.every, dev)
             rows.append(
                 _row(
-                    dict(
-                        part="sweep",
-                        image=VALIDATION,
-                        size="x".join(map(str, size)),
-                        model=m,
-                        kernel=3 if m == "O-INR" else "",
-                        seed=0,
-                        lr=lr,
-                    ),
                     got,
+                    "sweep",
+                    VALIDATION,
+                    size,
+                    model=m,
+                    kernel=3 if m == "O-INR" else "",
+                    seed=0,
+                    lr=lr,
                 )
             )
     return rows
@@ -161,16 +161,14 @@ def part_table1(args, dev) -> list[dict]:
                 got = fit_once(model, img, img, args.steps, lrs[m], args.every, dev)
                 rows.append(
                     _row(
-                        dict(
-                            part="table1",
-                            image=name,
-                            size="x".join(map(str, size)),
-                            model=m,
-                            kernel=3 if m == "O-INR" else "",
-                            seed=seed,
-                            lr=lrs[m],
-                        ),
                         got,
+                        "table1",
+                        name,
+                        size,
+                        model=m,
+                        kernel=3 if m == "O-INR" else "",
+                        seed=seed,
+                        lr=lrs[m],
                     )
                 )
     return rows
@@ -188,17 +186,15 @@ def part_operator(args, dev) -> list[dict]:
             sweep[lr] = got["final"]
             rows.append(
                 _row(
-                    dict(
-                        part="operator-sweep",
-                        image=VALIDATION,
-                        size="x".join(map(str, size)),
-                        model="O-INR",
-                        kernel=k,
-                        widths="-".join(map(str, PATTERN[k])),
-                        seed=0,
-                        lr=lr,
-                    ),
                     got,
+                    "operator-sweep",
+                    VALIDATION,
+                    size,
+                    model="O-INR",
+                    kernel=k,
+                    widths="-".join(map(str, PATTERN[k])),
+                    seed=0,
+                    lr=lr,
                 )
             )
         lr = max(sweep, key=sweep.get)
@@ -208,17 +204,15 @@ def part_operator(args, dev) -> list[dict]:
             )
             rows.append(
                 _row(
-                    dict(
-                        part="operator",
-                        image="coffee",
-                        size="x".join(map(str, size)),
-                        model="O-INR",
-                        kernel=k,
-                        widths="-".join(map(str, PATTERN[k])),
-                        seed=seed,
-                        lr=lr,
-                    ),
                     got,
+                    "operator",
+                    "coffee",
+                    size,
+                    model="O-INR",
+                    kernel=k,
+                    widths="-".join(map(str, PATTERN[k])),
+                    seed=seed,
+                    lr=lr,
                 )
             )
     return rows
@@ -244,18 +238,16 @@ def part_denoise(args, dev) -> list[dict]:
                 best = (hist[step - 1], lr, step)
             rows.append(
                 _row(
-                    dict(
-                        part="denoise-validation",
-                        image=VALIDATION,
-                        size="x".join(map(str, size)),
-                        model=m,
-                        seed=0,
-                        lr=lr,
-                        noisy=round(psnr(noisy, clean), 3),
-                        stop=step,
-                        at_stop=round(hist[step - 1], 3),
-                    ),
                     got,
+                    "denoise-validation",
+                    VALIDATION,
+                    size,
+                    model=m,
+                    seed=0,
+                    lr=lr,
+                    noisy=round(psnr(noisy, clean), 3),
+                    stop=step,
+                    at_stop=round(hist[step - 1], 3),
                 )
             )
         choice[m] = best[1:]
@@ -272,18 +264,16 @@ def part_denoise(args, dev) -> list[dict]:
                 got = fit_once(model, noisy, clean, args.steps, lr, args.every, dev)
                 rows.append(
                     _row(
-                        dict(
-                            part="denoise",
-                            image=name,
-                            size="x".join(map(str, tsize)),
-                            model=m,
-                            seed=seed,
-                            lr=lr,
-                            noisy=round(psnr(noisy, clean), 3),
-                            stop=stop,
-                            at_stop=round(got["history"][stop - 1], 3),
-                        ),
                         got,
+                        "denoise",
+                        name,
+                        tsize,
+                        model=m,
+                        seed=seed,
+                        lr=lr,
+                        noisy=round(psnr(noisy, clean), 3),
+                        stop=stop,
+                        at_stop=round(got["history"][stop - 1], 3),
                     )
                 )
     return rows

@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from inrutils import config, oinr
-from inrutils.data import load_image
+from inrutils.data import curve_text, load_image
 from inrutils.degrade import poisson_noise
 from inrutils.metrics import psnr
 from inrutils.models import count_params, size_to_budget
@@ -60,7 +60,7 @@ VALIDATION = "grace_hopper"
 
 def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FACTOR):
     """Fit with the shared recipe; PSNR against ``reference`` after the last step, at the best step,
-    and that step.
+    that step, and the PSNR curve at six points (``data.curve_text``).
 
     The history's PSNR at step k is the prediction made before update k (after k - 1 updates); the
     render after the last update is a candidate too, so the oracle is never below the fixed step.
@@ -73,18 +73,10 @@ def run(model, target, steps, lr, reference, dev, final_factor=oinr.FINAL_LR_FAC
     h, w = target.shape[1:]
     out = render(model, h, w, chunk=h * w).cpu()  # one chunk: an O-INR (OnGrid) sees its whole grid
     final = psnr(out, reference, clip=False)  # unclipped, like the fit's history
-    run.last_curve = curve(hist.psnr)
+    curve = curve_text(hist.psnr, max(1, steps // 6))  # enough points to see a plateau
     if final >= hist.best_psnr:
-        return final, final, steps
-    return final, hist.best_psnr, hist.best_step - 1
-
-
-def curve(psnrs: list[float], points: int = 6) -> str:
-    """``"step:PSNR;..."`` at ``points`` evenly spaced steps of a history (the last one included):
-    enough to see whether a run has reached its plateau."""
-    n = len(psnrs)
-    steps = sorted({max(1, round(n * (k + 1) / points)) for k in range(points)})
-    return ";".join(f"{s}:{psnrs[s - 1]:.2f}" for s in steps)
+        return final, final, steps, curve
+    return final, hist.best_psnr, hist.best_step - 1, curve
 
 
 def parse_lrs(items: list[str], ap: argparse.ArgumentParser, task: str = "represent") -> dict:
@@ -146,7 +138,7 @@ def sweep(
                 clean.shape[0], *size, budget, task=task, names=[m], wire=wire
             )[m]
             t0 = time.perf_counter()
-            final, best, best_step = run(model, target, steps, lr, clean, dev)
+            final, best, best_step, _ = run(model, target, steps, lr, clean, dev)
             got[lr] = final
             rows.append(
                 dict(
@@ -198,7 +190,7 @@ def ablation(
                     ),
                     budget,
                 )
-                final, best, _ = run(model, img, steps, lr, img, dev, final_factor=factor)
+                final, best, _, _ = run(model, img, steps, lr, img, dev, final_factor=factor)
                 vals.append(final)
                 rows.append(
                     dict(sampling=sampling, final_factor=factor, seed=seed, final=final, best=best)
@@ -329,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
                 if m not in args.table_models:
                     continue
                 t0 = time.perf_counter()
-                final, best, best_step = run(
+                final, best, best_step, curve = run(
                     model, img, steps, lrs[m], img, dev, final_factor=args.final_factor
                 )
                 rows.append(
@@ -346,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
                         paper=paper,
                         seconds=time.perf_counter() - t0,
                         final_factor=args.final_factor,
-                        curve=run.last_curve,
+                        curve=curve,
                     )
                 )
                 print(rows[-1], flush=True)
@@ -376,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
                 if m not in args.table_models:
                     continue
                 t0 = time.perf_counter()
-                final, best, best_step = run(
+                final, best, best_step, _ = run(
                     model, noisy, steps, lr_dn[m], clean, dev, final_factor=args.final_factor
                 )
                 rows.append(
