@@ -192,6 +192,17 @@ class Results:
         """The rows whose columns equal every ``column=value`` given."""
         return [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]
 
+    def one(self, **match) -> dict:
+        """The single row whose columns equal every ``column=value`` given; a clear error when
+        none or several match."""
+        rows = self.where(**match)
+        if len(rows) != 1:
+            raise ValueError(
+                f"{len(rows)} rows match {match} in the results of `{self.meta.get('command')}`; "
+                "give more columns to pick one"
+            )
+        return rows[0]
+
     def label(self) -> str:
         """'computed by `<command>`, N CPU-minutes' for a figure or a printed table."""
         return f"computed by `{self.meta['command']}`, {self.meta['cpu_minutes']} CPU-minutes"

@@ -292,6 +292,31 @@ def downsample(img: torch.Tensor, factor: int, method: str = "bicubic") -> torch
     return x[:, 0]
 
 
+def pil_downsample(img: torch.Tensor, factor: int, method: str = "lanczos") -> torch.Tensor:
+    """Downsample a ``(C, H, W)`` image in [0, 1] by ``factor`` as the official LINR ``SR.ipynb``
+    makes its observation: 8-bit image, PIL ``Image.resize`` with ``Image.LANCZOS`` (a lanczos3
+    window), 8-bit result divided by 255.
+
+    Not differentiable (an observation, not a forward model): the loss then uses
+    ``downsample(f, factor, "lanczos2")``, as the official code does, so observation and model
+    differ a little. ``method``: ``"lanczos"`` or ``"bicubic"`` (PIL's filters).
+    """
+    from PIL import Image
+
+    check_image(img)
+    factor = _check_factor(img, factor)
+    filters = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC}
+    if method not in filters:
+        raise ValueError(f"method={method!r} is unknown; allowed: {', '.join(map(repr, filters))}")
+    c, h, w = img.shape
+    q = np.round(img.detach().cpu().double().numpy() * 255).astype(np.uint8)
+    out = [
+        np.asarray(Image.fromarray(ch).resize((w // factor, h // factor), filters[method]))
+        for ch in q
+    ]
+    return torch.from_numpy(np.stack(out).astype(np.float32) / 255).to(img.device)
+
+
 def upsample_bicubic(
     img: torch.Tensor, factor: int | None = None, size: tuple[int, int] | None = None
 ) -> torch.Tensor:

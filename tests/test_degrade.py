@@ -205,3 +205,27 @@ def test_anisotropic_gaussian_kernel_moments():
             and abs(m["sigma_minor"] - 1.0) < 0.01
             and abs(m["angle"] - angle) < 0.5
         )
+
+
+def test_pil_downsample_is_the_official_observation():
+    """The official SR.ipynb: 8-bit RGB image, PIL resize with LANCZOS, divided by 255."""
+    from PIL import Image
+
+    hr = load_image("chelsea", 96)
+    got = D.pil_downsample(hr, 4)
+    rgb = Image.fromarray(np.round(hr.permute(1, 2, 0).double().numpy() * 255).astype(np.uint8))
+    want = np.asarray(rgb.resize((24, 24), Image.LANCZOS)).astype(np.float32) / 255
+    assert got.shape == (3, 24, 24)
+    np.testing.assert_array_equal(got.permute(1, 2, 0).numpy(), want)
+    assert torch.all(torch.isclose(got * 255, torch.round(got * 255), atol=1e-4))  # 8-bit levels
+    # close to, but not the same as, the lanczos2 operator used inside the loss (43 dB apart)
+    gap = float(((got - D.downsample(hr, 4, "lanczos2")) ** 2).mean())
+    assert 1e-5 < gap < 1e-4
+
+
+def test_pil_downsample_rejects_bad_input():
+    img = torch.rand(1, 32, 32)
+    with pytest.raises(ValueError, match="method='box' is unknown; allowed: 'lanczos', 'bicubic'"):
+        D.pil_downsample(img, 4, "box")
+    with pytest.raises(ValueError, match="factor=3 must divide"):
+        D.pil_downsample(img, 3)

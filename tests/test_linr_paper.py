@@ -19,11 +19,9 @@ def load_script():
 
 def test_smoke_run_writes_every_task_and_baseline(tmp_path):
     out = tmp_path / "linr.md"
+    mod = load_script()
     assert (
-        load_script().main(
-            ["--smoke", "--quiet", "--images", "camera", "astronaut", "--out", str(out)]
-        )
-        == 0
+        mod.main(["--smoke", "--quiet", "--images", "camera", "astronaut", "--out", str(out)]) == 0
     )
     rows = list(csv.DictReader(open(out.with_suffix(".csv"))))
     methods = {(r["task"], r["method"]) for r in rows}
@@ -39,7 +37,12 @@ def test_smoke_run_writes_every_task_and_baseline(tmp_path):
         ("denoise", "LINR, discrepancy stop (ours, not the paper's)"),
     ]:
         assert want in methods
-    assert {r["image"] for r in rows} == {"camera", "astronaut"}
+    assert {r["image"] for r in rows} == {"camera", "astronaut", "grace_hopper"}
+    # the octaves are swept on the validation image only; each test image gets the chosen L
+    val = [r["method"] for r in rows if r["image"] == "grace_hopper"]
+    assert sum("positional" in m for m in val) == len(mod.OCTAVES)
+    test_pe = [r["method"] for r in rows if r["image"] == "camera" and "positional" in r["method"]]
+    assert len(test_pe) == 1 and "chosen on the validation image" in test_pe[0]
     assert all(0 < float(r["psnr"]) < 100 for r in rows)
     table = out.read_text()
     assert "| paper |" in table and "Table 2: 28.60" in table

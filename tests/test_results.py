@@ -120,3 +120,29 @@ def test_curve_text_round_trip():
     assert parse_curve(text) == ([10, 20, 25], [19.0, 29.0, 34.0])
     with pytest.raises(ValueError, match="every must be a positive integer"):
         curve_text(values, 0)
+
+
+def test_one_row_or_a_clear_error(tmp_path):
+    rows = [dict(task="sr", image=n, psnr=p) for n, p in [("camera", 25.6), ("chelsea", 25.8)]]
+    res = load_results(save_results(tmp_path / "r.csv", rows, "python make.py", 6.0))
+    assert res.one(image="chelsea")["psnr"] == 25.8
+    with pytest.raises(ValueError, match=r"2 rows match \{'task': 'sr'\}.*`python make.py`"):
+        res.one(task="sr")
+    with pytest.raises(ValueError, match="0 rows match"):
+        res.one(image="astronaut")
+
+
+def test_linr_scale_script_smoke(tmp_path):
+    """scripts/linr_scale.py writes tables that load_results reads, with notebook 05's rows."""
+    spec = importlib.util.spec_from_file_location(
+        "linr_scale", RESULTS_DIR.parent.parent / "scripts" / "linr_scale.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--part", "octaves", "--smoke", "--out-dir", str(tmp_path)]) == 0
+    res = load_results(tmp_path / "linr_octaves.csv")
+    assert res.meta["command"] == "python scripts/linr_scale.py --part octaves --smoke"
+    val = res.where(role="validation")
+    assert {r["method"] for r in val} >= {"sine (SIREN)", "ReLU", "ReLU + PE L=4"}
+    assert len(res.where(role="test")) == len(val) == 2 + len(mod.OCTAVES)
+    assert all(0 < r["psnr"] < 100 for r in res.rows)
