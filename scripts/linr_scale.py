@@ -11,6 +11,7 @@ intensities, Adam lr 1e-4) at width 256 unless a row says 128. Each part writes
   is under 1 dB, and the SR observation made two ways (PIL LANCZOS as the official ``SR.ipynb``,
   and our lanczos2) at width 128. Every low-resolution observation (SR, joint training, ablation)
   is made with PIL LANCZOS, as the official notebooks do; the loss uses lanczos2.
+- ``narrow``: the notebook's denoising at width 128, the control for the width-256 rows.
 - ``octaves``: the activation ablation (SR x4, 96 px, width 128, notebook 05's setting): ReLU with
   positional encoding for L = 2..10 octaves, L chosen on the validation image grace_hopper, then
   applied to camera.
@@ -47,7 +48,7 @@ from inrutils.encodings import PositionalEncoding  # noqa: E402
 from inrutils.metrics import psnr, ssim  # noqa: E402
 from inrutils.models import MLP, Siren  # noqa: E402
 
-PARTS = ("width", "octaves", "seeds", "scale", "large", "official")
+PARTS = ("width", "narrow", "octaves", "seeds", "scale", "large", "official")
 SIGMA_N = 25 / 255
 FACTOR = 4
 LR = 1e-4
@@ -293,6 +294,13 @@ def run_seeds(run: Runner, out_dir: pathlib.Path) -> None:
             run.ablation("camera", "test", kind, run.steps(300), size=run.size(96), seed=seed)
 
 
+def run_narrow(run: Runner) -> None:
+    """Denoising at the notebook's 64 px with width 128: the control for the width-256 rows of
+    ``width``."""
+    for name in ("camera", "astronaut"):
+        run.denoise(name, run.size(64), 128, run.steps(500))
+
+
 def run_large(run: Runner) -> None:
     for name in ("camera", "astronaut"):
         run.denoise(name, run.size(256), 256, run.steps(250))
@@ -384,9 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         elif part == "seeds":
             run_seeds(run, args.out_dir)
         else:
-            {"width": run_width, "octaves": run_octaves, "scale": run_scale, "large": run_large}[
-                part
-            ](run)
+            {
+                "width": run_width,
+                "octaves": run_octaves,
+                "scale": run_scale,
+                "large": run_large,
+                "narrow": run_narrow,
+            }[part](run)
         command = f"python scripts/linr_scale.py --part {part}" + (" --smoke" if args.smoke else "")
         if part == "official":
             command += " --data <clone of WenTXuL/LINR>"
