@@ -270,7 +270,8 @@ def restore(
     ``noise_sigma`` is estimated from the observation when not given) or a callback
     ``(step, model, history) -> bool``. ``reference`` (clean ``(C, H, W)`` image) is only
     used to *report* PSNR/SSIM along the way, never to fit or to stop. ``run_to_end=True``
-    keeps fitting after the rule fired (``image`` is still the one at the stop).
+    keeps fitting after the rule fired (``image`` is still the one at the stop). The rule sees
+    step k's residual, computed before step k's update; ``image`` is the rendering after it.
     """
     observation = degrade.check_image(observation, "observation", range01=False)
     lo, hi = float(observation.min()), float(observation.max())

@@ -2,8 +2,9 @@
 
 Xu and Jiao, "Revisiting Implicit Neural Representations in Low-Level Vision", ICLR 2023 Neural
 Fields workshop, https://arxiv.org/abs/2304.10250; official code https://github.com/WenTXuL/LINR.
-Every LINR fit uses the official prior (7 sine layers + linear head, omega_0 30, [-1, 1]
-intensities, Adam lr 1e-4) at width 256 unless a row says 128. Each part writes
+A row's seed changes the network's initialisation only: noise, masks and observations are
+drawn with seed 0 everywhere. Every LINR fit uses the official prior (7 sine layers + linear head,
+omega_0 30, [-1, 1] intensities, Adam lr 1e-4) at width 256 unless a row says 128. Each part writes
 ``docs/results/linr_<part>.csv`` (read by notebook 05 with ``inrutils.data.load_results``):
 
 - ``width``: notebook 05's settings (denoising, deblurring, joint training at 64 px; SR x4 and
@@ -381,9 +382,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--part", nargs="+", choices=PARTS, required=True)
     p.add_argument("--data", type=pathlib.Path, default=None, help="a clone of WenTXuL/LINR")
-    p.add_argument("--out-dir", type=pathlib.Path, default=ROOT / "docs" / "results")
+    p.add_argument(
+        "--out-dir",
+        type=pathlib.Path,
+        default=None,
+        help="default docs/results (build/linr_smoke with --smoke, so that a smoke run never "
+        "overwrites the cached tables)",
+    )
     p.add_argument("--smoke", action="store_true", help="32x32 images, 2 %% of the steps")
     args = p.parse_args(argv)
+    if args.out_dir is None:
+        args.out_dir = ROOT / ("build/linr_smoke" if args.smoke else "docs/results")
     for part in args.part:
         t0 = time.process_time()
         run = Runner(part, args.smoke)
