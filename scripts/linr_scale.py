@@ -66,6 +66,12 @@ def down(f: torch.Tensor) -> torch.Tensor:
     return degrade.downsample(f, FACTOR, "lanczos2")
 
 
+def _curve(c: dict) -> str:
+    """A Restoration's PSNR curve (its evaluated steps only) as one CSV cell, in the
+    ``"step:value;..."`` form that ``inrutils.data.parse_curve`` reads."""
+    return ";".join(f"{s}:{p:.3f}" for s, p in zip(c["step"], c["psnr"]))
+
+
 class Runner:
     def __init__(self, part: str, smoke: bool):
         self.part, self.smoke, self.rows = part, smoke, []
@@ -123,7 +129,7 @@ class Runner:
             eval_every=every,
         )
         c = r.curve
-        curve = ";".join(f"{s}:{p:.3f}" for s, p in zip(c["step"], c["psnr"]))
+        curve = _curve(c)
         args = ("denoise", name, size, width, seed)
         if classical:
             self.add(*args[:3], "", "", "noisy input", obs, clean)
@@ -188,7 +194,7 @@ class Runner:
             eval_every=max(1, steps // 20),
         )
         c = r.curve
-        curve = ";".join(f"{s}:{p:.3f}" for s, p in zip(c["step"], c["psnr"]))
+        curve = _curve(c)
         if classical:
             rl = {it: linr.richardson_lucy(obs, k, it) for it in (10, 20, 30, 50, 100, 200, 400)}
             best = max(rl, key=lambda it: psnr(rl[it], clean))
@@ -307,16 +313,12 @@ def run_large(run: Runner) -> None:
         run.denoise(name, run.size(256), 256, run.steps(250))
 
 
-def _read(path: pathlib.Path, gray: bool = False) -> torch.Tensor:
+def _read(path: pathlib.Path) -> torch.Tensor:
+    """An official test image as a (3, H, W) tensor in [0, 1]."""
     from PIL import Image
 
-    im = Image.open(path)
-    im = im.convert("L" if gray else "RGB")
-    return (
-        torch.from_numpy(np.asarray(im).astype(np.float32) / 255).permute(2, 0, 1)
-        if not gray
-        else (torch.from_numpy(np.asarray(im).astype(np.float32) / 255)[None])
-    )
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
+    return torch.from_numpy(rgb).permute(2, 0, 1)
 
 
 def run_official(run: Runner, data: pathlib.Path) -> None:
