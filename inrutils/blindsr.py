@@ -80,52 +80,120 @@ def bicubic_baseline(low: torch.Tensor, factor: int) -> torch.Tensor:
 
 class DeepLinearKernel(nn.Module):
     """A blur kernel as a product of linear convolutions without bias or nonlinearity (KernelGAN's
-    generator).
+    generator, as the official ``LearnedDownsampler``).
 
     ``sizes`` are the layers' kernel sizes (odd; official and KernelGAN: 7, 5, 3, 1, 1, 1 with
-    ``width`` 64), the effective kernel has size ``sum(sizes) - len(sizes) + 1`` (13). Initialised
-    near a delta. :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or
-    summing to 1.
+    ``width`` 64). ``composition`` says how the layers become one kernel:
+
+    - ``"official"`` (default): the official ``net_kernel``, which passes a delta through the layers
+      with zero padding ``sizes[0] - 1`` for the first and 1 for the others. The padding crops: with
+      the default sizes only a 5x5 block is non-zero, and that block is what :meth:`kernel` returns
+      (``size`` 5). PyTorch's default initialisation, as the official code (the raw kernel then sums
+      to about 0.02; the ``|1 - sum(k)|`` term lifts it).
+    - ``"full"``: the whole ``sum(sizes) - len(sizes) + 1`` composite (13x13), as KernelGAN's
+      ``calc_curr_k``, initialised near a delta.
+
+    :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or summing to 1,
+    as a convolution kernel for :func:`kernel_downscale` (the official code applies
+    ``net_kernel`` by cross-correlation; the flip makes the two the same operation).
     """
 
-    def __init__(self, sizes: tuple[int, ...] = (7, 5, 3, 1, 1, 1), width: int = 64):
+    COMPOSITIONS = ("official", "full")
+
+    def __init__(
+        self, sizes: tuple[int, ...] = (7, 5, 3, 1, 1, 1), width: int = 64, composition="official"
+    ):
         super().__init__()
         if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0 for k in sizes):
             raise ValueError(f"kernel sizes must be odd positive integers, got {sizes}")
+        if composition not in self.COMPOSITIONS:
+            raise ValueError(f"composition must be one of {self.COMPOSITIONS}, got {composition!r}")
         chans = [1] + [width] * (len(sizes) - 1) + [1]
+        self.composition = composition
         self.layers = nn.ModuleList(
             nn.Conv2d(a, b, k, bias=False) for a, b, k in zip(chans[:-1], chans[1:], sizes)
         )
-        self.size = sum(sizes) - len(sizes) + 1
-        with torch.no_grad():
-            for layer in self.layers:
-                cin, k = layer.weight.shape[1], layer.weight.shape[-1]
-                layer.weight.normal_(0.0, 1e-3 / cin)
-                layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
+        if composition == "full":
+            self.size = sum(sizes) - len(sizes) + 1
+            with torch.no_grad():
+                for layer in self.layers:
+                    cin, k = layer.weight.shape[1], layer.weight.shape[-1]
+                    layer.weight.normal_(0.0, 1e-3 / cin)
+                    layer.weight[:, :, k // 2, k // 2] += 1.0 / cin
+        else:
+            # Which entries of the official array can be non-zero: the same padding with all-one
+            # weights.
+            ones = [torch.ones_like(layer.weight) for layer in self.layers]
+            support = self._official(ones)[0, 0] != 0
+            rows, cols = torch.nonzero(support.any(1))[:, 0], torch.nonzero(support.any(0))[:, 0]
+            n = support.shape[-1]
+            self._box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+            self.size = self._box[1] - self._box[0]
+            if self._box[0] + self._box[1] != n or self._box[2] + self._box[3] != n:
+                raise ValueError(f"sizes {sizes}: the official composition is not centred")
+
+    def _official(self, weights: list[torch.Tensor]) -> torch.Tensor:
+        k = torch.ones(1, 1, 1, 1, device=weights[0].device, dtype=weights[0].dtype)
+        for i, w in enumerate(weights):
+            k = F.conv2d(k, w, padding=w.shape[-1] - 1 if i == 0 else 1)
+        return k
 
     def kernel(self, normalise: bool = True) -> torch.Tensor:
         """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do
-        (computed by passing a centred delta through them); :func:`kernel_downscale` applies it as a
+        (computed by passing a delta through them); :func:`kernel_downscale` applies it as a
         convolution kernel."""
-        k = torch.zeros(
-            1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device
-        )
-        k[..., self.size - 1, self.size - 1] = 1.0
-        for layer in self.layers:
-            k = layer(k)
-        k = k[0, 0].flip(0, 1)
+        if self.composition == "official":
+            r0, r1, c0, c1 = self._box
+            k = self._official([layer.weight for layer in self.layers])[0, 0, r0:r1, c0:c1]
+        else:
+            k = torch.zeros(
+                1, 1, 2 * self.size - 1, 2 * self.size - 1, device=self.layers[0].weight.device
+            )
+            k[..., self.size - 1, self.size - 1] = 1.0
+            for layer in self.layers:
+                k = layer(k)
+            k = k[0, 0]
+        k = k.flip(0, 1)
         return k / k.sum() if normalise else k
+
+
+def embed_kernel(kernel: torch.Tensor, size: int) -> torch.Tensor:
+    """``kernel`` ``(s, s)`` (odd ``s <= size``) centred in a ``(size, size)`` array of zeros, to
+    compare kernels of different supports."""
+    s = kernel.shape[-1]
+    if s % 2 == 0 or size % 2 == 0 or s > size:
+        raise ValueError(f"need odd sizes with kernel size {s} <= size {size}")
+    p = (size - s) // 2
+    return F.pad(kernel, (p, p, p, p))
+
+
+def kernel_operator(hr: torch.Tensor, size: int, factor: int) -> torch.Tensor:
+    """The matrix ``A`` of the linear map ``k -> kernel_downscale(hr, k, factor)`` for a fixed
+    image ``hr`` ``(C, H, W)``: ``(C * h * w, size * size)``, column ``j`` the low-resolution image
+    made by the kernel that is 1 at entry ``j`` (row-major). Its singular values say which kernel
+    directions the data term can see."""
+    check_image(hr, "hr", range01=False)
+    cols = []
+    for j in range(size * size):
+        e = torch.zeros(size * size, dtype=hr.dtype)
+        e[j] = 1.0
+        cols.append(kernel_downscale(hr, e.view(size, size), factor).flatten())
+    return torch.stack(cols, dim=1)
 
 
 @dataclass
 class SRResult:
     """What :func:`train_sr` returns: the high-resolution image ``(C, H, W)`` (the Reconstructor's),
-    the kernel (normalised), the image of the patch centres (scale 0) and the losses."""
+    the kernel (normalised), the image of the patch centres (scale 0) and the losses; at each of
+    ``history.step``, the normalised kernel (``kernels``) and, with a ``reference``, the PSNR of the
+    centres image (``centre_psnr``; ``history.psnr`` is the Reconstructor's)."""
 
     image: torch.Tensor
     kernel: torch.Tensor
     centres: torch.Tensor | None = None
     history: KnitworkHistory = field(default_factory=KnitworkHistory)
+    kernels: list[torch.Tensor] = field(default_factory=list)
+    centre_psnr: list[float] = field(default_factory=list)
 
 
 def train_sr(
@@ -141,6 +209,7 @@ def train_sr(
     adv_batch: int = 1024,
     central: bool = False,
     crop_margin: bool = True,
+    composition: str = "official",
     reference: torch.Tensor | None = None,
     seed: int = 0,
     eval_every: int = 100,
@@ -148,16 +217,16 @@ def train_sr(
     """Super-resolve ``low`` ``(C, h, w)`` by ``factor``: the Knitwork on the ``factor``-times finer
     grid.
 
-    With ``kernel=None`` (blind, the paper's setting) a :class:`DeepLinearKernel` is learned jointly
-    (its own Adam, ``kernel_lr``); with a given ``kernel`` it stays fixed (e.g. the true one, an
-    oracle). Loss: MSE (summed over channels) between :func:`kernel_downscale` of the
-    Reconstructor's image and ``low`` + ``|1 - sum(k)|`` (learned kernel only) + ``alpha *``
-    consistency on the fine grid + ``gamma *`` adversarial, where the discriminator tells stacks of
-    ``low`` (real) from predicted fine-grid stacks. With ``central`` the same data term is added for
-    the image of the patch centres (the official ``central_patch_downsampling`` option, off there by
-    default): it reaches the generator directly instead of through the deep linear Reconstructor,
-    which learns slowly.
-    Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
+    With ``kernel=None`` (blind, the paper's setting) a :class:`DeepLinearKernel` (``composition``:
+    the official 5x5 crop or the full 13x13) is learned jointly (its own Adam, ``kernel_lr``); with
+    a given ``kernel`` it stays fixed (e.g. the true one, an oracle). Loss: MSE (summed over
+    channels) between :func:`kernel_downscale` of the Reconstructor's image and ``low`` +
+    ``|1 - sum(k)|`` (learned kernel only) + ``alpha *`` consistency on the fine grid + ``gamma *``
+    adversarial, where the discriminator tells stacks of ``low`` (real) from predicted fine-grid
+    stacks. With ``central`` the same data term is added for the image of the patch centres (our
+    extension of the official ``central_patch_downsampling`` option, which works there only with a
+    fixed downsampler): it reaches the generator directly instead of through the deep linear
+    Reconstructor. Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
     data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
     image saw content from outside the crop there).
     """
@@ -171,7 +240,7 @@ def train_sr(
     gen = torch.Generator().manual_seed(seed)
     H, W = h * factor, w * factor
     low = low.to(dev)
-    net = DeepLinearKernel().to(dev) if kernel is None else None
+    net = DeepLinearKernel(composition=composition).to(dev) if kernel is None else None
     size = net.size if net is not None else kernel.shape[-1]
     m = math.ceil((size // 2) / factor) if crop_margin else 0
     if min(h, w) <= 2 * m:
@@ -197,6 +266,8 @@ def train_sr(
     opt_g = torch.optim.Adam(params)
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr)
     hist = KnitworkHistory()
+    kernels: list[torch.Tensor] = []
+    centre_psnr: list[float] = []
     zero = torch.zeros((), device=dev)
     for step in range(1, steps + 1):
         pred = model.generator(coords)
@@ -232,22 +303,35 @@ def train_sr(
             l_d = discriminator_step(model, opt_d, real, fake, step)
         if step % eval_every == 0 or step == steps:
             hist.log(step, recon=l_rec, xpatch=l_x, adv=l_adv, disc=l_d)
+            with torch.no_grad():
+                kernels.append((k / k.sum()).detach().cpu())
             if reference is not None:
                 out = img.detach().clamp(0, 1).cpu()
                 hist.psnr.append(psnr(out, reference.cpu(), clip=False))
+                cen = pred[:, 0, :, mg, mg].detach().T.reshape(c, H, W).clamp(0, 1).cpu()
+                centre_psnr.append(psnr(cen, reference.cpu(), clip=False))
     with torch.no_grad():
         pred = model.generator(coords)
         image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()
         centres = pred[:, 0, :, mg, mg].T.reshape(c, H, W).clamp(0, 1).cpu()
         k = (net.kernel() if net is not None else kernel / kernel.sum()).detach().cpu()
-    return SRResult(image=image, kernel=k, centres=centres, history=hist)
+    return SRResult(
+        image=image,
+        kernel=k,
+        centres=centres,
+        history=hist,
+        kernels=kernels,
+        centre_psnr=centre_psnr,
+    )
 
 
 __all__ = [
     "DeepLinearKernel",
     "SRResult",
     "bicubic_baseline",
+    "embed_kernel",
     "hr_coords",
+    "kernel_operator",
     "kernel_downscale",
     "train_sr",
 ]

@@ -90,7 +90,8 @@ class PatchMLP(nn.Module):
     layers, sigmoid.
 
     The paper's generator: 4 layers of 256 behind 256 Fourier features (official scale 10 on [0, 1]
-    coordinates, ``sigma=5`` on ours in [-1, 1]).
+    coordinates, ``sigma=5`` on ours in [-1, 1]). ``feature_seed`` draws the frequency matrix (the
+    layers are initialised from torch's global generator).
     """
 
     def __init__(
@@ -102,10 +103,11 @@ class PatchMLP(nn.Module):
         layers: int = 4,
         n_features: int = 256,
         sigma: float = 5.0,
+        feature_seed: int = 0,
     ):
         super().__init__()
         self.channels, self.n_scales, self.k = channels, n_scales, 2 * margin + 1
-        self.encoding = FourierFeatures(2, n_features, sigma)
+        self.encoding = FourierFeatures(2, n_features, sigma, seed=feature_seed)
         widths = [self.encoding.out_dim] + [hidden] * (layers - 1)
         body: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
@@ -224,7 +226,8 @@ def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 @dataclass
 class KnitworkHistory:
-    """Losses (and PSNR against ``reference``) every ``eval_every`` steps."""
+    """Losses every ``eval_every`` steps; with a ``reference``, the PSNR of the rendered image on
+    all pixels (``psnr``) and, when some are hidden, on the hidden and the visible ones."""
 
     step: list[int] = field(default_factory=list)
     recon: list[float] = field(default_factory=list)
@@ -233,6 +236,8 @@ class KnitworkHistory:
     adv: list[float] = field(default_factory=list)
     disc: list[float] = field(default_factory=list)
     psnr: list[float] = field(default_factory=list)
+    hole_psnr: list[float] = field(default_factory=list)
+    visible_psnr: list[float] = field(default_factory=list)
 
     def log(self, step: int, **losses: torch.Tensor) -> None:
         self.step.append(step)
@@ -261,11 +266,14 @@ class Knitwork(nn.Module):
         recon_width: int = 8,
         recon_depth: int = 8,
         disc_hidden: tuple[int, ...] = (256, 256, 128, 64, 32, 16),
+        feature_seed: int = 0,
     ):
         super().__init__()
         self.dilations, self.margin = _check_geometry(dilations, margin)
         s = len(self.dilations)
-        self.generator = PatchMLP(channels, s, margin, hidden, layers, n_features, sigma)
+        self.generator = PatchMLP(
+            channels, s, margin, hidden, layers, n_features, sigma, feature_seed
+        )
         self.reconstructor = Reconstructor(channels, s, margin, recon_width, recon_depth)
         self.discriminator = Discriminator(channels, s, margin, disc_hidden)
         self.channels = channels
@@ -432,6 +440,10 @@ def train(
             if reference is not None:
                 out = model.render(h, w, use_reconstructor=beta > 0)
                 hist.psnr.append(psnr(out, reference.cpu(), clip=False))
+                if len(hidden):
+                    seen = mask[0].bool()
+                    hist.hole_psnr.append(psnr(out, reference.cpu(), mask=~seen, clip=False))
+                    hist.visible_psnr.append(psnr(out, reference.cpu(), mask=seen, clip=False))
     return hist
 
 

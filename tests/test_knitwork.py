@@ -224,7 +224,7 @@ def test_bad_input():
 
 def test_deep_linear_kernel_is_the_composed_convolution():
     torch.manual_seed(0)
-    dk = B.DeepLinearKernel(sizes=(5, 3, 1), width=4)
+    dk = B.DeepLinearKernel(sizes=(5, 3, 1), width=4, composition="full")
     with torch.no_grad():
         for layer in dk.layers:
             layer.weight.normal_()
@@ -246,6 +246,52 @@ def test_deep_linear_kernel_is_the_composed_convolution():
     assert torch.allclose(x[inner], once[inner], atol=1e-4)
     with pytest.raises(ValueError, match="odd"):
         B.DeepLinearKernel(sizes=(4, 3))
+    with pytest.raises(ValueError, match="composition must be one of"):
+        B.DeepLinearKernel(composition="delta")
+
+
+def test_official_kernel_composition_is_a_5x5_crop_with_default_init():
+    """The official ``net_kernel``: a delta through the layers with padding 6, then 1, 1, 1, 1, 1;
+    only a 5x5 block survives, the weights keep PyTorch's initialisation."""
+    torch.manual_seed(0)
+    dk = B.DeepLinearKernel()
+    raw = dk.kernel(normalise=False).detach()
+    assert dk.size == 5 and raw.shape == (5, 5)
+    # re-typed official net_kernel: an 11x11 array whose non-zero entries are rows/cols 3-7
+    k = torch.ones(1, 1, 1, 1)
+    for i, layer in enumerate(dk.layers):
+        k = torch.nn.functional.conv2d(k, layer.weight.detach(), padding=6 if i == 0 else 1)
+    k = k[0, 0]
+    assert k.shape == (11, 11)
+    outside = k.clone()
+    outside[3:8, 3:8] = 0
+    assert float(outside.abs().max()) == 0.0
+    # applied by convolution here, by cross-correlation there: the same operation
+    assert torch.allclose(raw, k[3:8, 3:8].flip(0, 1))
+    img = torch.rand(3, 16, 16)
+    official = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(img[:, None], (2, 2, 2, 2), mode="reflect"), k[3:8, 3:8][None, None]
+    )[:, 0, 1::2, 1::2]  # cross-correlation with the official array; our samples start at f // 2
+    assert torch.allclose(B.kernel_downscale(img, raw, 2), official, atol=1e-6)
+    assert torch.isclose(dk.kernel().sum(), torch.tensor(1.0), atol=1e-5)
+    assert abs(float(raw.sum())) < 0.2  # default init: far from a delta of mass 1
+    assert float(raw.abs().max()) < 0.1
+
+
+def test_kernel_operator_is_the_matrix_of_the_data_term():
+    hr = load_image("astronaut", 20)
+    A = B.kernel_operator(hr, 5, 2)
+    assert A.shape == (3 * 10 * 10, 25)
+    k = torch.randn(5, 5)
+    assert torch.allclose(A @ k.flatten(), B.kernel_downscale(hr, k, 2).flatten(), atol=1e-5)
+    e = B.embed_kernel(k, 13)
+    assert (
+        e.shape == (13, 13)
+        and torch.equal(e[4:9, 4:9], k)
+        and float(e.abs().sum()) == float(k.abs().sum())
+    )
+    with pytest.raises(ValueError, match="odd sizes"):
+        B.embed_kernel(k, 4)
 
 
 def test_kernel_downscale():
@@ -265,7 +311,7 @@ def test_blind_sr_learns_image_and_kernel_jointly():
     m = K.Knitwork(
         3, dilations=(1, 2), margin=1, hidden=64, layers=3, n_features=32, disc_hidden=(32, 16)
     )
-    r = B.train_sr(m, low, 2, steps=60, lr=3e-3, adv_batch=128, seed=1)
+    r = B.train_sr(m, low, 2, steps=60, lr=3e-3, adv_batch=128, seed=1, composition="full")
     assert r.image.shape == (3, 48, 48) and r.kernel.shape == (13, 13)
     assert abs(float(r.kernel.sum()) - 1) < 1e-5
     m2 = K.Knitwork(
@@ -283,13 +329,14 @@ def test_blind_sr_learns_image_and_kernel_jointly():
         lr=3e-3,
         adv_batch=128,
         seed=1,
+        composition="full",
     )
     err = lambda res: float(
         (B.kernel_downscale(res.image, res.kernel, 2) - low)[:, 3:-3, 3:-3].abs().mean()
     )
     assert err(r) < err(start), (err(r), err(start))  # the image starts to explain g
     torch.manual_seed(1)
-    k0 = B.DeepLinearKernel().kernel().detach()  # train_sr's initial kernel (seed 1)
+    k0 = B.DeepLinearKernel(composition="full").kernel().detach()  # train_sr's initial kernel
     assert float(k0[6, 6]) > 0.99  # near a delta
     l1 = lambda k: float((k - k_true / k_true.sum()).abs().sum())
     # the kernel is learned: it spreads out towards the truth (measured: centre 1.00 -> 0.20, truth
@@ -300,7 +347,7 @@ def test_blind_sr_learns_image_and_kernel_jointly():
         l1(k0),
     )
     with pytest.raises(ValueError, match="too small"):
-        B.train_sr(m2, low[:, :6, :6], 2, steps=1)
+        B.train_sr(m2, low[:, :2, :2], 2, steps=1)
 
 
 def test_sr_baselines_are_aligned_with_the_forward_model():
@@ -325,3 +372,27 @@ def test_sr_baselines_are_aligned_with_the_forward_model():
     assert torch.allclose(ys[1::3], grid(3, 1)[:, 0], atol=1e-6)
     with pytest.raises(ValueError, match="factor must be a positive integer"):
         B.hr_coords(4, 4, 0)
+
+
+def test_feature_seed_redraws_the_fourier_matrix():
+    a = K.Knitwork(3, hidden=16, n_features=8, feature_seed=0).generator.encoding.B
+    b = K.Knitwork(3, hidden=16, n_features=8, feature_seed=1).generator.encoding.B
+    c = K.Knitwork(3, hidden=16, n_features=8, feature_seed=0).generator.encoding.B
+    assert torch.equal(a, c) and not torch.equal(a, b)
+
+
+def test_visible_psnr_rises_with_steps_and_history_splits_hole_and_visible():
+    img = load_image("astronaut", 24)
+    mask = box_mask(24, 24, 0.04)
+    m = small()
+    h = K.train(
+        m, img * mask, mask, steps=200, lr=5e-3, alpha=0.05, reference=img, eval_every=50, seed=0
+    )
+    assert h.step == [50, 100, 150, 200]
+    assert len(h.hole_psnr) == len(h.visible_psnr) == 4
+    out = m.render(24, 24)
+    assert math.isclose(h.visible_psnr[-1], psnr(out, img, mask=mask[0] == 1), abs_tol=1e-6)
+    assert math.isclose(h.hole_psnr[-1], psnr(out, img, mask=mask[0] == 0), abs_tol=1e-6)
+    # measured (seed 0): 12.2, 22.3, 26.3, 28.2 dB on the visible pixels (hole 10.9 -> 16.5)
+    assert h.visible_psnr[-1] > h.visible_psnr[0] + 10, h.visible_psnr
+    assert all(b > a for a, b in zip(h.visible_psnr, h.visible_psnr[1:])), h.visible_psnr

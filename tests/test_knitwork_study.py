@@ -1,0 +1,54 @@
+"""scripts/knitwork_study.py: hyper-parameters are chosen on the validation image only, and every
+part runs end to end (smoke mode) into a table that load_results reads."""
+
+import importlib.util
+import pathlib
+
+from inrutils.data import load_results
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location(
+        "knitwork_study", ROOT / "scripts" / "knitwork_study.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_selection_sees_only_the_validation_image(tmp_path, monkeypatch):
+    mod = load_script()
+    seen = []
+    real = mod.load_image
+
+    def spy(name, *a, **kw):
+        seen.append(name)
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(mod, "load_image", spy)
+    rows = mod.select(mod.Study(smoke=True, out=tmp_path))
+    assert set(seen) == {mod.VALIDATION} and mod.VALIDATION not in mod.TEST_IMAGES
+    assert {r["image"] for r in rows} == {mod.VALIDATION}
+    # exactly one choice per task, model and noise level, the best of its candidates
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["task"], r["model"], r["sigma_n"]), []).append(r)
+    assert len(groups) == 2 + 2 * len(mod.LEVELS) + 2
+    for cands in groups.values():
+        (best,) = [r for r in cands if r["chosen"] == 1]
+        assert best["psnr"] == max(r["psnr"] for r in cands)
+
+
+def test_smoke_run_writes_tables_that_load(tmp_path):
+    mod = load_script()
+    mod.main(["--part", "select", "ablation", "sr", "--smoke", "--out", str(tmp_path)])
+    abl = load_results(tmp_path / "knitwork_ablation.csv")
+    methods = {r["method"] for r in abl.rows}
+    assert {"plain MLP", "full", "patches only", "no pixel loss", "biharmonic"} <= methods
+    sr = load_results(tmp_path / "knitwork_sr.csv")
+    assert {"official kernel", "official kernel, gamma 0", "true kernel (oracle)"} <= {
+        r["method"] for r in sr.rows
+    }
+    assert sr.meta["command"].startswith("python scripts/knitwork_study.py --part sr")
