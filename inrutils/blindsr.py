@@ -94,8 +94,10 @@ class DeepLinearKernel(nn.Module):
       ``calc_curr_k``, initialised near a delta.
 
     :meth:`kernel` returns it raw (``normalise=False``, what the joint loss sees) or summing to 1,
-    as a convolution kernel for :func:`kernel_downscale` (the official code applies
-    ``net_kernel`` by cross-correlation; the flip makes the two the same operation).
+    as a convolution kernel for :func:`kernel_downscale`. With the official composition the
+    downscaling cross-correlates the image with the official ``net_kernel`` block; the official
+    code transposes the image around that step, so its kernel is ours transposed (the same family;
+    learning is symmetric under the transpose).
     """
 
     COMPOSITIONS = ("official", "full")
@@ -139,9 +141,9 @@ class DeepLinearKernel(nn.Module):
         return k
 
     def kernel(self, normalise: bool = True) -> torch.Tensor:
-        """The effective ``(size, size)`` kernel: one filter that does what the stacked layers do
-        (computed by passing a delta through them); :func:`kernel_downscale` applies it as a
-        convolution kernel."""
+        """The effective ``(size, size)`` kernel, computed by passing a delta through the layers;
+        :func:`kernel_downscale` applies it as a convolution kernel (for ``"full"``, the layers'
+        cross-correlation kernel, flipped)."""
         if self.composition == "official":
             r0, r1, c0, c1 = self._box
             k = self._official([layer.weight for layer in self.layers])[0, 0, r0:r1, c0:c1]
@@ -224,8 +226,8 @@ def train_sr(
     ``|1 - sum(k)|`` (learned kernel only) + ``alpha *`` consistency on the fine grid + ``gamma *``
     adversarial, where the discriminator tells stacks of ``low`` (real) from predicted fine-grid
     stacks. With ``central`` the same data term is added for the image of the patch centres (our
-    extension of the official ``central_patch_downsampling`` option, which works there only with a
-    fixed downsampler): it reaches the generator directly instead of through the deep linear
+    extension; the official ``central_patch_downsampling`` option cannot run in the official
+    repository): it reaches the generator directly instead of through the deep linear
     Reconstructor. Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
     data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
     image saw content from outside the crop there).

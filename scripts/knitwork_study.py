@@ -38,6 +38,7 @@ Fourier-feature matrix; noise and masks are fixed. Each part writes
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import pathlib
 import sys
@@ -62,8 +63,9 @@ PARTS = ("select", "ablation", "images", "steps", "denoise", "sr")
 VALIDATION = "grace_hopper"
 TEST_IMAGES = ("astronaut", "chelsea", "coffee")
 SEEDS = (0, 1, 2)
-MLP_SIGMAS = (1.0, 1.5, 2.5, 5.0, 10.0)
-KNIT_SIGMAS = (1.5, 2.5, 5.0, 10.0)
+SIGMAS = (0.25, 0.5, 1.0, 1.5, 2.5, 5.0, 10.0)  # the Fourier scales tried, for both models
+LRS = (2e-3, 4e-3)  # inpainting's second stage (4e-3: the official example's rate)
+ALPHAS = (0.05, 0.5)
 DILATIONS = ((1, 4), (1, 8))
 LEVELS = (0.1, 0.2, 0.4)
 INPAINT = dict(lr=2e-3, alpha=0.05, gamma=1e-4, adv_batch=256)
@@ -170,12 +172,13 @@ class Study:
     def chosen(self) -> dict:
         path = self.out / "knitwork_select.csv"
         res = load_results(path)
-        out = {}
-        for r in res.rows:
-            if r["chosen"] == 1:
-                key = (r["task"], r["model"], r["sigma_n"])
-                out[key] = (float(r["sigma"]), str(r["dilations"]))
-        return out
+        return {(r["task"], r["model"], r["sigma_n"]): r for r in res.rows if r["chosen"] == 1}
+
+    def recipe(self) -> tuple[float, tuple[int, ...], dict]:
+        """The inpainting Knitwork chosen on the validation image: sigma, dilations, lr, alpha."""
+        r = self.chosen()[("inpaint", "knitwork", "")]
+        dil = tuple(int(d) for d in str(r["dilations"]).split("-"))
+        return float(r["sigma"]), dil, dict(lr=float(r["lr"]), alpha=float(r["alpha"]))
 
 
 def inner(im: torch.Tensor) -> torch.Tensor:
@@ -190,137 +193,182 @@ def choose(rows: list[dict], key: str = "psnr") -> list[dict]:
     return rows
 
 
-def select(study: Study) -> list[dict]:
-    """Fourier scales (and the inpainting dilations) chosen on the validation image only."""
+class Cache:
+    """Rows of an earlier ``knitwork_select.csv`` (same script, same seed 0), reused instead of
+    refitting when the grid is extended."""
+
+    COLS = ("task", "model", "sigma", "sigma_n", "dilations", "lr", "alpha")
+
+    def __init__(self, path: pathlib.Path | None):
+        self.rows: dict[tuple, dict] = {}
+        self.cpu_seconds = 0.0
+        if path is not None and path.is_file():
+            res = load_results(path)
+            self.cpu_seconds = float(res.meta["cpu_minutes"]) * 60
+            for r in res.rows:
+                r = dict(r)
+                defaults = INPAINT if r["model"] == "knitwork" and r["task"] != "sr" else {}
+                for k in ("lr", "alpha"):
+                    if r.get(k, "") == "":
+                        r[k] = defaults.get(k, "")
+                self.rows[self.key(r)] = r
+
+    def key(self, r: dict) -> tuple:
+        return tuple(str(r.get(k, "")) for k in self.COLS)
+
+    def get(self, row: dict, compute) -> dict:
+        """``row`` with its scores: from the cache, or ``compute()`` (a dict of scores)."""
+        hit = self.rows.get(self.key(row))
+        if hit is not None:
+            return {**row, "psnr": hit["psnr"], "visible": hit.get("visible", "")}
+        out = {**row, **compute()}
+        print(out, flush=True)
+        return out
+
+
+def select(study: Study, cache: Cache | None = None) -> list[dict]:
+    """Fourier scales, and for inpainting the dilations, learning rate and consistency weight,
+    chosen on the validation image only (seed 0), on the same sigma grid for both models. The
+    inpainting recipe is searched in two stages: sigma and dilations at lr 2e-3, alpha 0.05; then lr
+    and alpha at the best of those."""
+    cache = cache or Cache(None)
     rows: list[dict] = []
-    base = dict(image=VALIDATION, seed=0, sigma_n="", dilations="", visible="")
+    base = dict(image=VALIDATION, seed=0, sigma_n="", dilations="", lr="", alpha="", visible="")
     # inpainting, 85 px: hole PSNR
     img, mask = study.inpaint_task(VALIDATION)
     hole = mask[0] == 0
-    cand = []
-    for s in MLP_SIGMAS:
+    size = img.shape[-1]
+
+    def mlp_inpaint(s):
         out = study.mlp(img * mask, mask, s, 0, study.steps(300))
-        cand.append(
-            {
-                **base,
-                "task": "inpaint",
-                "size": img.shape[-1],
-                "model": "mlp",
-                "sigma": s,
-                "psnr": round(psnr(out, img, mask=hole), 3),
-                "visible": round(psnr(out, img, mask=~hole), 3),
-            }
-        )
-    rows += choose(cand)
-    cand = []
-    for dil in DILATIONS:
-        for s in KNIT_SIGMAS:
-            _, _, h, v = study.inpaint(img, mask, 0, s, dil)
-            cand.append(
-                {
-                    **base,
-                    "task": "inpaint",
-                    "size": img.shape[-1],
-                    "model": "knitwork",
-                    "sigma": s,
-                    "dilations": "-".join(map(str, dil)),
-                    "psnr": round(h, 3),
-                    "visible": round(v, 3),
-                }
+        return {
+            "psnr": round(psnr(out, img, mask=hole), 3),
+            "visible": round(psnr(out, img, mask=~hole), 3),
+        }
+
+    rows += choose(
+        [
+            cache.get(
+                {**base, "task": "inpaint", "size": size, "model": "mlp", "sigma": s},
+                lambda s=s: mlp_inpaint(s),
             )
-            print(cand[-1], flush=True)
-    rows += choose(cand)
+            for s in SIGMAS
+        ]
+    )
+
+    def knit_inpaint(s, dil, lr, alpha):
+        _, _, h, v = study.inpaint(img, mask, 0, s, dil, lr=lr, alpha=alpha)
+        return {"psnr": round(h, 3), "visible": round(v, 3)}
+
+    def knit_row(s, dil, lr, alpha):
+        row = {
+            **base,
+            "task": "inpaint",
+            "size": size,
+            "model": "knitwork",
+            "sigma": s,
+            "dilations": "-".join(map(str, dil)),
+            "lr": lr,
+            "alpha": alpha,
+        }
+        return cache.get(row, lambda: knit_inpaint(s, dil, lr, alpha))
+
+    stage1 = [
+        knit_row(s, dil, INPAINT["lr"], INPAINT["alpha"]) for dil in DILATIONS for s in SIGMAS
+    ]
+    best = max(stage1, key=lambda r: r["psnr"])
+    dil = tuple(int(d) for d in best["dilations"].split("-"))
+    stage2 = [
+        knit_row(best["sigma"], dil, lr, alpha)
+        for lr in LRS
+        for alpha in ALPHAS
+        if (lr, alpha) != (INPAINT["lr"], INPAINT["alpha"])
+    ]
+    rows += choose(stage1 + stage2)
     # denoising, 64 px, per noise level
     clean = load_image(VALIDATION, study.size(64))
     n = clean.shape[-1]
+    full = torch.ones(1, n, n)
     for level in LEVELS:
         g = gaussian_noise(clean, level, seed=0)
-        cand = [
-            {
-                **base,
-                "task": "denoise",
-                "size": n,
-                "model": "mlp",
-                "sigma": s,
-                "sigma_n": level,
-                "psnr": round(
-                    psnr(study.mlp(g, torch.ones(1, n, n), s, 0, study.steps(300)), clean), 3
-                ),
-            }
-            for s in MLP_SIGMAS
-        ]
-        rows += choose(cand)
-        cand = []
-        for s in KNIT_SIGMAS:
+        lv = {**base, "task": "denoise", "size": n, "sigma_n": level}
+        rows += choose(
+            [
+                cache.get(
+                    {**lv, "model": "mlp", "sigma": s},
+                    lambda s=s, g=g: {
+                        "psnr": round(psnr(study.mlp(g, full, s, 0, study.steps(300)), clean), 3)
+                    },
+                )
+                for s in SIGMAS
+            ]
+        )
+
+        def knit_dn(s, g=g):
             m = study.knit(0, s)
             knitwork.train(m, g, steps=study.steps(300), seed=0, **INPAINT)
-            cand.append(
-                {
-                    **base,
-                    "task": "denoise",
-                    "size": n,
-                    "model": "knitwork",
-                    "sigma": s,
-                    "sigma_n": level,
-                    "dilations": "1-8",
-                    "psnr": round(psnr(m.render(n, n), clean), 3),
-                }
-            )
-        rows += choose(cand)
-        print(rows[-1], flush=True)
+            return {"psnr": round(psnr(m.render(n, n), clean), 3)}
+
+        rows += choose(
+            [
+                cache.get(
+                    {
+                        **lv,
+                        "model": "knitwork",
+                        "sigma": s,
+                        "dilations": "1-8",
+                        "lr": INPAINT["lr"],
+                        "alpha": INPAINT["alpha"],
+                    },
+                    lambda s=s: knit_dn(s),
+                )
+                for s in SIGMAS
+            ]
+        )
     # blind SR x2 of a 24x24 crop: the MLP queried on the fine grid; the Knitwork with the official
-    # learned kernel
+    # learned kernel, without and with the centre-image term
     low, truth = study.sr_validation()
     n = low.shape[-1]
     q = blindsr.hr_coords(n, n, 2)
-    cand = [
-        {
-            **base,
-            "task": "sr",
-            "size": 2 * n,
-            "model": "mlp",
-            "sigma": s,
-            "psnr": round(
-                psnr(
-                    inner(study.mlp(low, torch.ones(1, n, n), s, 0, study.steps(300), q, 2 * n)),
-                    inner(truth),
-                ),
-                3,
-            ),
-        }
-        for s in MLP_SIGMAS
-    ]
-    rows += choose(cand)
-    cand = []
-    for s in KNIT_SIGMAS:
-        m = study.knit(0, s, dilations=(1, 2, 4), margin=1)
-        res = blindsr.train_sr(m, low, 2, steps=study.steps(300), seed=0, adv_batch=256)
-        cand.append(
-            {
-                **base,
-                "task": "sr",
-                "size": 2 * n,
-                "model": "knitwork",
-                "sigma": s,
-                "dilations": "1-2-4",
-                "psnr": round(psnr(inner(res.image), inner(truth)), 3),
-            }
+    sr = {**base, "task": "sr", "size": 2 * n}
+
+    def mlp_sr(s):
+        out = study.mlp(low, torch.ones(1, n, n), s, 0, study.steps(300), q, 2 * n)
+        return {"psnr": round(psnr(inner(out), inner(truth)), 3)}
+
+    rows += choose(
+        [cache.get({**sr, "model": "mlp", "sigma": s}, lambda s=s: mlp_sr(s)) for s in SIGMAS]
+    )
+    for model, central in (("knitwork", False), ("knitwork, centre term", True)):
+
+        def knit_sr(s, central=central):
+            m = study.knit(0, s, dilations=(1, 2, 4), margin=1)
+            res = blindsr.train_sr(
+                m, low, 2, steps=study.steps(300), seed=0, adv_batch=256, central=central
+            )
+            out = res.centres if central else res.image
+            return {"psnr": round(psnr(inner(out), inner(truth)), 3)}
+
+        rows += choose(
+            [
+                cache.get(
+                    {**sr, "model": model, "sigma": s, "dilations": "1-2-4"}, lambda s=s: knit_sr(s)
+                )
+                for s in SIGMAS
+            ]
         )
-    rows += choose(cand)
     return rows
 
 
 def ablation(study: Study) -> list[dict]:
-    chosen = study.chosen()
-    s_mlp = chosen[("inpaint", "mlp", "")][0]
-    s_knit, dil = chosen[("inpaint", "knitwork", "")]
-    dil = tuple(int(d) for d in dil.split("-"))
+    s_mlp = study.chosen()[("inpaint", "mlp", "")]["sigma"]
+    s_knit, dil, rec = study.recipe()
     variants = {
-        "full": {},
-        "no adversarial": dict(gamma=0.0),
-        "no consistency": dict(alpha=0.0),
-        "no pixel loss": dict(beta=0.0),
-        "patches only": dict(alpha=0.0, gamma=0.0),
+        "full": rec,
+        "no adversarial": {**rec, "gamma": 0.0},
+        "no consistency": {**rec, "alpha": 0.0},
+        "no pixel loss": {**rec, "beta": 0.0},
+        "patches only": {**rec, "alpha": 0.0, "gamma": 0.0},
     }
     img, mask = study.inpaint_task("astronaut")
     hole = mask[0] == 0
@@ -387,10 +435,8 @@ def copy_ceiling(img, mask, dilations, margin) -> float:
 
 
 def images(study: Study) -> list[dict]:
-    chosen = study.chosen()
-    s_mlp = chosen[("inpaint", "mlp", "")][0]
-    s_knit, dil = chosen[("inpaint", "knitwork", "")]
-    dil = tuple(int(d) for d in dil.split("-"))
+    s_mlp = study.chosen()[("inpaint", "mlp", "")]["sigma"]
+    s_knit, dil, rec = study.recipe()
     rows = []
     for name in TEST_IMAGES:
         img, mask = study.inpaint_task(name)
@@ -427,7 +473,10 @@ def images(study: Study) -> list[dict]:
                     visible=round(psnr(out, img, mask=~hole), 3),
                 )
             )
-            for method, kw in (("Knitwork", {}), ("patches only", dict(alpha=0.0, gamma=0.0))):
+            for method, kw in (
+                ("Knitwork", rec),
+                ("patches only", {**rec, "alpha": 0.0, "gamma": 0.0}),
+            ):
                 _, _, h, v = study.inpaint(img, mask, seed, s_knit, dil, **kw)
                 rows.append(
                     dict(
@@ -439,9 +488,7 @@ def images(study: Study) -> list[dict]:
 
 
 def steps_part(study: Study) -> list[dict]:
-    chosen = study.chosen()
-    s_knit, dil = chosen[("inpaint", "knitwork", "")]
-    dil = tuple(int(d) for d in dil.split("-"))
+    s_knit, dil, rec = study.recipe()
     img, mask = study.inpaint_task("astronaut")
     n = img.shape[-1]
     seen = mask.flatten().bool()
@@ -453,9 +500,14 @@ def steps_part(study: Study) -> list[dict]:
         true = knitwork.extract_patches(img, m.dilations, m.margin)
         return psnr(pred[seen].flatten(1), true[seen].flatten(1))
 
-    runs = [("Knitwork", s, 1200, {}) for s in study.seeds()]
+    runs = [("Knitwork", s, 1200, rec) for s in study.seeds()]
     runs.append(
-        ("Knitwork, generator 4 x 256, 256 features", 0, 300, dict(hidden=256, n_features=256))
+        (
+            "Knitwork, generator 4 x 256, 256 features",
+            0,
+            300,
+            {**rec, "hidden": 256, "n_features": 256},
+        )
     )
     for method, seed, n_steps, kw in runs:
         m, hist, h, v = study.inpaint(img, mask, seed, s_knit, dil, steps=n_steps, **kw)
@@ -482,8 +534,8 @@ def denoise(study: Study) -> list[dict]:
     full = torch.ones(1, n, n)
     rows = []
     for level in LEVELS:
-        s_mlp = chosen[("denoise", "mlp", level)][0]
-        s_knit = chosen[("denoise", "knitwork", level)][0]
+        s_mlp = chosen[("denoise", "mlp", level)]["sigma"]
+        s_knit = chosen[("denoise", "knitwork", level)]["sigma"]
         for seed in study.seeds():
             g = gaussian_noise(clean, level, seed=seed)
             rows.append(
@@ -523,8 +575,9 @@ def denoise(study: Study) -> list[dict]:
 
 def sr(study: Study) -> list[dict]:
     chosen = study.chosen()
-    s_mlp = chosen[("sr", "mlp", "")][0]
-    s_knit = chosen[("sr", "knitwork", "")][0]
+    s_mlp = chosen[("sr", "mlp", "")]["sigma"]
+    s_knit = chosen[("sr", "knitwork", "")]["sigma"]
+    s_central = chosen[("sr", "knitwork, centre term", "")]["sigma"]
     low, truth, k_true = study.sr_task()
     n = low.shape[-1]
     rows = [
@@ -539,13 +592,13 @@ def sr(study: Study) -> list[dict]:
         )
     ]
     q = blindsr.hr_coords(n, n, 2)
-    for seed in study.seeds():
-        out = study.mlp(low, torch.ones(1, n, n), s_mlp, seed, study.steps(300), q, 2 * n)
+    for seed, n_steps in itertools.product(study.seeds(), (300, 1200)):
+        out = study.mlp(low, torch.ones(1, n, n), s_mlp, seed, study.steps(n_steps), q, 2 * n)
         rows.append(
             dict(
                 method="paper-style MLP",
                 seed=seed,
-                step=study.steps(300),
+                step=study.steps(n_steps),
                 psnr=round(psnr(inner(out), inner(truth)), 3),
                 centres="",
                 kernel_l1="",
@@ -564,7 +617,8 @@ def sr(study: Study) -> list[dict]:
     every = study.steps(min(SR_STEPS)) if not study.smoke else 2
     for name, kw in variants.items():
         for seed in study.seeds() if "oracle" not in name else study.seeds()[:1]:
-            m = study.knit(seed, s_knit, dilations=(1, 2, 4), margin=1)
+            sigma = s_central if kw.get("central") else s_knit
+            m = study.knit(seed, sigma, dilations=(1, 2, 4), margin=1)
             res = blindsr.train_sr(
                 m,
                 low,
@@ -617,7 +671,12 @@ def main(argv=None) -> None:
     study = Study(args.smoke, out)
     for part in args.part:
         t0 = time.process_time()
-        rows = FUNCS[part](study)
+        if part == "select":  # reuse the fits of an earlier table (the grid may have grown)
+            cache = Cache(None if args.smoke else out / "knitwork_select.csv")
+            rows = select(study, cache)
+            t0 -= cache.cpu_seconds
+        else:
+            rows = FUNCS[part](study)
         cmd = f"python scripts/knitwork_study.py --part {part}" + (" --smoke" if args.smoke else "")
         path = save_results(
             out / f"knitwork_{part}.csv",

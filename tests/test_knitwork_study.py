@@ -30,12 +30,14 @@ def test_selection_sees_only_the_validation_image(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "load_image", spy)
     rows = mod.select(mod.Study(smoke=True, out=tmp_path))
     assert set(seen) == {mod.VALIDATION} and mod.VALIDATION not in mod.TEST_IMAGES
-    assert {r["image"] for r in rows} == {mod.VALIDATION}
     # exactly one choice per task, model and noise level, the best of its candidates
     groups = {}
     for r in rows:
         groups.setdefault((r["task"], r["model"], r["sigma_n"]), []).append(r)
-    assert len(groups) == 2 + 2 * len(mod.LEVELS) + 2
+    assert len(groups) == 2 + 2 * len(mod.LEVELS) + 3
+    # the inpainting search covers lr and alpha too, at the best sigma and dilations
+    knit = groups[("inpaint", "knitwork", "")]
+    assert {(r["lr"], r["alpha"]) for r in knit} == {(a, b) for a in mod.LRS for b in mod.ALPHAS}
     for cands in groups.values():
         (best,) = [r for r in cands if r["chosen"] == 1]
         assert best["psnr"] == max(r["psnr"] for r in cands)
