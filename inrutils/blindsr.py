@@ -213,6 +213,7 @@ def train_sr(
     crop_margin: bool = True,
     composition: str = "official",
     reference: torch.Tensor | None = None,
+    border: int = 0,
     seed: int = 0,
     eval_every: int = 100,
 ) -> SRResult:
@@ -230,7 +231,8 @@ def train_sr(
     repository): it reaches the generator directly instead of through the deep linear
     Reconstructor. Defaults are the official ``SuperResolver``'s weights. With ``crop_margin`` the
     data term skips ``ceil(radius / factor)`` low-resolution pixels per border (a crop of a larger
-    image saw content from outside the crop there).
+    image saw content from outside the crop there). With a ``reference`` (the true high-resolution
+    image) the PSNRs logged every ``eval_every`` steps leave ``border`` pixels out on each side.
     """
     check_image(low, "low")
     c, h, w = low.shape
@@ -305,13 +307,17 @@ def train_sr(
             l_d = discriminator_step(model, opt_d, real, fake, step)
         if step % eval_every == 0 or step == steps:
             hist.log(step, recon=l_rec, xpatch=l_x, adv=l_adv, disc=l_d)
-            with torch.no_grad():
-                kernels.append((k / k.sum()).detach().cpu())
-            if reference is not None:
-                out = img.detach().clamp(0, 1).cpu()
-                hist.psnr.append(psnr(out, reference.cpu(), clip=False))
-                cen = pred[:, 0, :, mg, mg].detach().T.reshape(c, H, W).clamp(0, 1).cpu()
-                centre_psnr.append(psnr(cen, reference.cpu(), clip=False))
+            with torch.no_grad():  # the state after this step's update
+                k_now = net.kernel(normalise=False) if net is not None else kernel.to(dev)
+                kernels.append((k_now / k_now.sum()).cpu())
+                if reference is not None:
+                    inner = (slice(None), slice(border, H - border), slice(border, W - border))
+                    ref = reference.cpu()[inner]
+                    p_now = model.generator(coords)
+                    out = model.reconstructor(p_now).T.reshape(c, H, W).clamp(0, 1).cpu()
+                    hist.psnr.append(psnr(out[inner], ref, clip=False))
+                    cen = p_now[:, 0, :, mg, mg].T.reshape(c, H, W).clamp(0, 1).cpu()
+                    centre_psnr.append(psnr(cen[inner], ref, clip=False))
     with torch.no_grad():
         pred = model.generator(coords)
         image = model.reconstructor(pred).T.reshape(c, H, W).clamp(0, 1).cpu()

@@ -397,3 +397,18 @@ def test_visible_psnr_rises_with_steps_and_history_splits_hole_and_visible():
     # measured (seed 0): 12.2, 22.3, 26.3, 28.2 dB on the visible pixels (hole 10.9 -> 16.5)
     assert h.visible_psnr[-1] > h.visible_psnr[0] + 10, h.visible_psnr
     assert h.visible_psnr[-1] == max(h.visible_psnr), h.visible_psnr
+
+
+def test_sr_log_is_the_state_after_each_step_inside_the_border():
+    hr = load_image("astronaut", 32)
+    low = B.kernel_downscale(hr, gaussian_kernel(13, 1.2), 2)
+    torch.manual_seed(0)
+    m = K.Knitwork(
+        3, dilations=(1, 2), margin=1, hidden=32, layers=3, n_features=16, disc_hidden=(16,)
+    )
+    r = B.train_sr(m, low, 2, steps=6, reference=hr, border=4, eval_every=3, adv_batch=64)
+    assert r.history.step == [3, 6] and len(r.kernels) == len(r.centre_psnr) == 2
+    assert r.kernel.shape == (5, 5) and torch.allclose(r.kernels[-1], r.kernel)
+    inner = (slice(None), slice(4, -4), slice(4, -4))
+    assert math.isclose(r.history.psnr[-1], psnr(r.image[inner], hr[inner]), abs_tol=1e-5)
+    assert math.isclose(r.centre_psnr[-1], psnr(r.centres[inner], hr[inner]), abs_tol=1e-5)
