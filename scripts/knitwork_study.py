@@ -17,9 +17,10 @@ Fourier-feature matrix; noise and masks are fixed. Each part writes
 - ``ablation``: astronaut 85 px, a centred 2 % box hole, 3 seeds: the plain MLP, the full Knitwork,
   each loss removed, and "patches only" (no consistency, no adversarial term).
 - ``images``: the chosen inpainting recipe on three test images (astronaut, chelsea, coffee), 3
-  seeds, against biharmonic inpainting, with a ceiling for a method that copies the image's own
-  patches: each hole pixel takes the centre of the fully observed stack nearest to its *true*
-  stack (an oracle on the hole, so a bound, not a method).
+  seeds, against biharmonic inpainting, and an oracle stack copy (rows labelled ``copy ceiling``):
+  each hole pixel takes the centre of the fully observed stack nearest, over the whole stack, to
+  its *true* stack. It looks at the hole, so it is not a method, and it is not a bound either (it
+  matches whole stacks, not centres).
 - ``official_sigma``: the same on the test images with the official Fourier band (sigma 5)
   instead of the validation image's choice, 3 seeds.
 - ``steps``: the chosen recipe on astronaut for 1,200 steps (3 seeds), hole and visible PSNR every
@@ -418,8 +419,9 @@ def ablation(study: Study) -> list[dict]:
 
 
 def copy_ceiling(img, mask, dilations, margin) -> float:
-    """Hole PSNR of the best a patch-copying method can do: each hole pixel takes the centre of the
-    fully observed stack (no hidden pixel) nearest to its own *true* stack."""
+    """Hole PSNR of an oracle stack copy: each hole pixel takes the centre of the fully observed
+    stack (no hidden pixel) nearest to its own *true* stack (not a bound: whole stacks are matched).
+    """
     stacks = knitwork.extract_patches(img, dilations, margin).flatten(1)
     hidden = (
         torch.stack([knitwork._unfold(1 - mask, d, margin, 0.0) for d in dilations], dim=1)
