@@ -85,6 +85,17 @@ def patch_mask(
     return torch.stack([_unfold(mask[:1].float(), d, margin, 0.0) for d in dilations], dim=1)
 
 
+def fully_observed(
+    mask: torch.Tensor, dilations: tuple[int, ...] = (1,), margin: int = 1
+) -> torch.Tensor:
+    """``(H * W,)`` booleans: True where the pixel's patch stack contains no hidden pixel of
+    ``mask`` ``(1, H, W)`` (elements outside the image do not count as hidden): the stacks a
+    discriminator may be shown as real."""
+    dilations, margin = _check_geometry(dilations, margin)
+    hidden = torch.stack([_unfold(1 - mask[:1].float(), d, margin, 0.0) for d in dilations], dim=1)
+    return hidden.flatten(1).sum(1) == 0
+
+
 class PatchMLP(nn.Module):
     """Coordinates ``(N, 2)`` -> patch stacks ``(N, S, C, k, k)``: Gaussian Fourier features, ReLU
     layers, sigmoid.
@@ -391,8 +402,7 @@ def train(
     pmask = patch_mask(mask, dil, mg).to(dev)
     pixels = observed.reshape(c, -1).T.to(dev)
     pix_mask = mask.reshape(-1, 1).to(dev)
-    hidden_el = torch.stack([_unfold(1 - mask, d, mg, 0.0) for d in dil], dim=1).to(dev)
-    real_pool = target[hidden_el.flatten(1).sum(1) == 0]  # no hidden pixel inside the image
+    real_pool = target[fully_observed(mask, dil, mg).to(dev)]  # no hidden pixel inside the image
     if gamma > 0 and len(real_pool) == 0:
         raise ValueError(
             "no fully observed patch stack to show the discriminator: the image is too small for "
@@ -457,6 +467,7 @@ __all__ = [
     "adversarial_loss",
     "discriminator_step",
     "extract_patches",
+    "fully_observed",
     "patch_mask",
     "pixel_loss",
     "recon_loss",

@@ -423,12 +423,7 @@ def copy_ceiling(img, mask, dilations, margin) -> float:
     stack (no hidden pixel) nearest to its own *true* stack (not a bound: whole stacks are matched).
     """
     stacks = knitwork.extract_patches(img, dilations, margin).flatten(1)
-    hidden = (
-        torch.stack([knitwork._unfold(1 - mask, d, margin, 0.0) for d in dilations], dim=1)
-        .flatten(1)
-        .sum(1)
-    )
-    pool = stacks[hidden == 0]
+    pool = stacks[knitwork.fully_observed(mask, dilations, margin)]
     hole = (mask[0] == 0).flatten()
     nearest = torch.cdist(stacks[hole], pool).argmin(1)
     k = 2 * margin + 1

@@ -412,3 +412,14 @@ def test_sr_log_is_the_state_after_each_step_inside_the_border():
     inner = (slice(None), slice(4, -4), slice(4, -4))
     assert math.isclose(r.history.psnr[-1], psnr(r.image[inner], hr[inner]), abs_tol=1e-5)
     assert math.isclose(r.centre_psnr[-1], psnr(r.centres[inner], hr[inner]), abs_tol=1e-5)
+
+
+def test_fully_observed_marks_stacks_without_a_hidden_pixel():
+    mask = torch.ones(1, 9, 9)
+    mask[0, 4, 4] = 0
+    ok = K.fully_observed(mask, (1, 2), 1).view(9, 9)
+    # dilation 1 reaches the 3x3 block around the hole, dilation 2 the grid points 2 away
+    bad = {(y, x) for y in range(3, 6) for x in range(3, 6)}
+    bad |= {(4 + 2 * i, 4 + 2 * j) for i in (-1, 0, 1) for j in (-1, 0, 1)}
+    assert {(y, x) for y in range(9) for x in range(9) if not ok[y, x]} == bad
+    assert bool(K.fully_observed(torch.ones(1, 5, 5), (1, 8), 2).all())  # outside is not hidden
