@@ -17,7 +17,11 @@ Prints, on native crops of the held-out images (``inrutils.liif.eval_pair``, a c
    (the kernel);
 6. the official LR path (``resize_fn``: ``ToPILImage`` on a float tensor = ``mul(255).byte()``, i.e.
    8-bit with truncation, PIL BICUBIC on the 8-bit image, ``ToTensor`` = / 255) against ours (float
-   throughout): the LR difference and its effect on PSNR at x4 and x12.
+   throughout): the LR difference and its effect on PSNR at x4 and x12;
+7. where the official area rule degenerates: for each LR height h = 8..200 at x3 and x5, the HR
+   rows whose float32 ``make_coord`` centre, shifted half an LR pixel up and down (+ 1e-6, clamped,
+   nearest code by ``grid_sample``), lands on the last code's row in both shifts with a zero
+   offset (all four areas 0, so the official weights fall back to 1/4 each). No model is used.
 """
 
 from __future__ import annotations
@@ -78,14 +82,14 @@ def main() -> None:
         "--sections",
         type=int,
         nargs="+",
-        default=[1, 2, 3, 4, 5, 6],
-        choices=range(1, 7),
+        default=[1, 2, 3, 4, 5, 6, 7],
+        choices=range(1, 8),
         help="which sections to run (default: all)",
     )
     args = ap.parse_args()
     torch.set_num_threads(1)
     full = liif.pretrained("cpu")
-    for k in (1, 2, 3, 4, 5, 6):
+    for k in sorted(SECTIONS):
         if k in args.sections:
             SECTIONS[k](full, args.size)
 
@@ -244,7 +248,49 @@ def section6(full, size):
         )
 
 
-SECTIONS = {1: section1, 2: section2, 3: section3, 4: section4, 5: section5, 6: section6}
+def official_make_coord(n: int) -> torch.Tensor:
+    """The official ``make_coord`` for one axis: pixel centres in [-1, 1], float32."""
+    r = (1 - (-1)) / (2 * n)
+    return -1 + r + (2 * r) * torch.arange(n).float()
+
+
+def degenerate_rows(h: int, s: int) -> list[int]:
+    """HR rows of an x``s`` output of an ``h``-row LR image where the official local ensemble's
+    four areas are all zero (both vertical shifts pick the same code, the offset exactly 0)."""
+    hr, codes = official_make_coord(h * s), official_make_coord(h)
+    picked = []
+    for vy in (-1, 1):
+        q = (hr + vy * (2 / h / 2) + 1e-6).clamp(-1 + 1e-6, 1 - 1e-6)
+        where = torch.stack([torch.zeros_like(q), q], -1)[None, :, None]  # (x, y) for grid_sample
+        code = F.grid_sample(codes.view(1, 1, h, 1), where, mode="nearest", align_corners=False)
+        picked.append(code.flatten())
+    rel = [(hr - c) * h for c in picked]
+    same = picked[0] == picked[1]
+    return ((rel[0] == 0) & (rel[1] == 0) & same).nonzero().flatten().tolist()
+
+
+def section7(full, size):
+    print(
+        "== 7. official area rule: LR heights h = 8..200 with a degenerate HR row "
+        "(float32 make_coord)"
+    )
+    heights = range(8, 201)
+    for s in (3, 5):
+        hits = {h: rows for h in heights if (rows := degenerate_rows(h, s))}
+        examples = ", ".join(f"h={h}: row {r[0]} of {h * s}" for h, r in list(hits.items())[:4])
+        print(f"  x{s}: {len(hits)} of {len(heights)} heights ({examples}, ...)", flush=True)
+    print(f"  camera x5 at h = 72 (360 rows): rows {degenerate_rows(72, 5)}")
+
+
+SECTIONS = {
+    1: section1,
+    2: section2,
+    3: section3,
+    4: section4,
+    5: section5,
+    6: section6,
+    7: section7,
+}
 
 
 if __name__ == "__main__":

@@ -192,14 +192,35 @@ def weights_unnormalised(rel):
     return (rel[:, 0] * rel[:, 1]).abs().flip(0)
 
 
-@wrong("cell_size", "half a cell `(1 / h, 1 / w)`")
-def cell_half(h, w):
-    return torch.tensor([1.0 / h, 1.0 / w])
+def _liif_step(mistake):
+    from inrutils import liif
+
+    def step(model, opt, hr, patch):
+        h, w = hr.shape[1:]
+        lr = liif.downscale(hr, (patch, patch))
+        coord = grid(h, w).flip(-1) if mistake == "xy" else grid(h, w)
+        n = (patch, patch) if mistake == "lr cell" else (h, w)
+        cell = torch.tensor([2 / n[0], 2 / n[1]]).expand_as(coord)
+        err = model(lr[None], coord[None], cell[None])[0] - hr.flatten(1).T
+        loss = err.pow(2).mean() if mistake == "l2" else err.abs().mean()
+        if mistake != "no zero_grad":
+            opt.zero_grad()
+        loss.backward()
+        if mistake != "no step":
+            opt.step()
+        return loss.item()
+
+    return step
 
 
-@wrong("cell_size", "(width, height)")
-def cell_xy(h, w):
-    return torch.tensor([2.0 / w, 2.0 / h])
+for _mistake, _what in [
+    ("lr cell", "the LR patch's cell `(2 / patch, 2 / patch)`"),
+    ("xy", "coordinates (x, y)"),
+    ("l2", "mean squared error instead of L1"),
+    ("no zero_grad", "no `opt.zero_grad()`"),
+    ("no step", "no `opt.step()`"),
+]:
+    wrong("train_step", _what)(_liif_step(_mistake))
 
 
 def _patches(img, d, m, clamp=True):

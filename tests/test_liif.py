@@ -426,22 +426,24 @@ def test_ensemble_exercise_rejects_a_call_to_the_library():
             exercises.check_ensemble_weights(fn)
 
 
-def test_cell_exercise_rejects_a_call_to_the_library(capsys):
+def test_train_step_exercise_rejects_the_library_batch(capsys):
     import functools
 
     from inrutils import exercises
 
-    for fn in [
-        liif.cell_for,
-        functools.partial(liif.cell_for, n=1),
-        lambda h, w: liif.cell_for(h, w)[0],
-        lambda h, w: getattr(liif, "cell_" + "for")(h, w)[0],
-    ]:
-        with pytest.raises(AssertionError, match="calls the library's `cell_for`"):
-            exercises.check_cell_size(fn)
-    exercises.check_cell_size(lambda h, w: torch.tensor([2.0 / h, 2.0 / w]))
+    def with_library(model, opt, hr, patch):
+        b = liif.sample_batch([hr], 1, patch, 16)
+        loss = (model(b.lr, b.coord, b.cell) - b.target).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for fn in [with_library, functools.partial(with_library)]:
+        with pytest.raises(AssertionError, match="calls the library's `sample_batch`"):
+            exercises.check_train_step(fn)
     exercises.check_ensemble_weights(functools.partial(lambda rel, eps: _area_rule(rel), eps=0.0))
-    assert capsys.readouterr().out.count("all checks passed") == 2
+    assert capsys.readouterr().out.count("all checks passed") == 1
 
 
 def test_train_script_rgb_paper_preset_smoke(tmp_path):

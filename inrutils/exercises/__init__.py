@@ -11,9 +11,10 @@ notebook calls ``exercises.check_grid(...)``:
 - ``_common``: the shared guards (success line, tensor check, refusal of a library call)
 - ``nb01_coordinate_mlps``: ``check_grid``, ``check_siren_init_bound``, ``check_ff_kernel``;
   ``check_fourier_features`` (no notebook cell calls it: a spare exercise for instructors)
-- ``nb02_insp_derivative_operators``: ``check_laplacian_from_hessian``, ``check_insp_conv``
+- ``nb02_insp_derivative_operators``: ``check_taylor_coefficients``, ``check_tensor_norm`` (and
+  the spares ``check_laplacian_from_hessian``, ``check_insp_conv``)
 - ``nb03_insp_convnet``: ``check_permute_hidden``, ``check_tanh_jet``
-- ``nb04_liif_local_ensembles``: ``check_ensemble_weights``, ``check_cell_size``
+- ``nb04_liif_local_ensembles``: ``check_ensemble_weights``, ``check_train_step``
 - ``nb05_linr_single_image_priors``: ``check_masked_mse``, ``check_box_downsample``,
   ``check_discrepancy_step``
 - ``nb06_knitwork_patch_gans``: ``check_dilated_patches``, ``check_xpatch``
@@ -28,9 +29,14 @@ from .nb01_coordinate_mlps import (
     check_grid,
     check_siren_init_bound,
 )
-from .nb02_insp_derivative_operators import check_insp_conv, check_laplacian_from_hessian
+from .nb02_insp_derivative_operators import (
+    check_insp_conv,
+    check_laplacian_from_hessian,
+    check_taylor_coefficients,
+    check_tensor_norm,
+)
 from .nb03_insp_convnet import check_permute_hidden, check_tanh_jet
-from .nb04_liif_local_ensembles import check_cell_size, check_ensemble_weights
+from .nb04_liif_local_ensembles import check_ensemble_weights, check_train_step
 from .nb05_linr_single_image_priors import (
     check_box_downsample,
     check_discrepancy_step,
@@ -47,7 +53,6 @@ from .nb08_which_inr_when import check_budget_width, check_pareto_front
 __all__ = [
     "check_box_downsample",
     "check_budget_width",
-    "check_cell_size",
     "check_discrepancy_step",
     "check_dilated_patches",
     "check_encoding",
@@ -64,5 +69,8 @@ __all__ = [
     "check_permute_hidden",
     "check_siren_init_bound",
     "check_tanh_jet",
+    "check_taylor_coefficients",
+    "check_tensor_norm",
+    "check_train_step",
     "check_xpatch",
 ]

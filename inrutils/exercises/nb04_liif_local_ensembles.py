@@ -1,5 +1,4 @@
-"""Checks for notebook 04, LIIF: the local-ensemble weights, the cell size of a target
-resolution."""
+"""Checks for notebook 04, LIIF: the local-ensemble weights and one training step."""
 
 from __future__ import annotations
 
@@ -55,28 +54,117 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     _passed("local-ensemble weights: opposite areas, normalised")
 
 
-def check_cell_size(fn: Callable[[int, int], torch.Tensor]) -> None:
-    """``fn(h, w)`` must return the cell ``(2 / h, 2 / w)`` of an ``h x w`` output in the [-1, 1]
-    frame, ``(y, x)``."""
+def _step_reference(model, hr, patch, *, cell_of="hr", order=(0, 1), loss="l1"):
+    """The loss of one training step on ``hr`` computed the right way, or with one usual mistake."""
+    from .. import liif
+    from ..coords import grid
+
+    h, w = hr.shape[1:]
+    lr = liif.downscale(hr, (patch, patch))
+    coord = grid(h, w)[:, list(order)]
+    n = (h, w) if cell_of == "hr" else (patch, patch)
+    cell = torch.tensor([2.0 / n[0], 2.0 / n[1]]).expand_as(coord)
+    pred = model(lr[None], coord[None], cell[None])[0]
+    target = hr.flatten(1).T
+    err = pred - target
+    return err.abs().mean() if loss == "l1" else err.pow(2).mean()
+
+
+def check_train_step(fn: Callable) -> None:
+    """``fn(model, opt, hr, patch)`` must run one LIIF training step on the HR crop ``hr``
+    ``(C, H, W)`` and return the loss as a float.
+
+    The step: the LR input is ``liif.downscale(hr, (patch, patch))``; the queries are all ``H x W``
+    pixel centres of ``hr`` (``grid(H, W)``, ``(y, x)``), each with the cell of the HR grid
+    ``(2 / H, 2 / W)``, and the targets the HR values there; the loss is the L1 error (mean absolute
+    difference); then ``zero_grad``, ``backward``, ``step``.
+    """
+    import copy
+
     from .. import liif
 
+    def fresh(seed=0):
+        torch.manual_seed(seed)
+        return liif.LIIF(channels=1, n_resblocks=1, n_feats=8, hidden=16, layers=2)
+
+    gen = torch.Generator().manual_seed(4)
+    probe_model = fresh()
     _reject_library_call(
-        fn, {"cell_for": liif.cell_for}, "compute the cell from h and w", probe=(64, 48)
+        fn,
+        {"sample_batch": liif.sample_batch},
+        "build the batch (LR input, coordinates, cells, targets) from the HR crop",
+        probe=(
+            probe_model,
+            torch.optim.SGD(probe_model.parameters(), lr=0.0),
+            torch.rand(1, 16, 16, generator=gen),
+            8,
+        ),
     )
-    for h, w in [(64, 64), (120, 90), (7, 300)]:
-        got = _as_tensor("your cell", fn(h, w)).reshape(-1).double()
-        want = torch.tensor([2.0 / h, 2.0 / w], dtype=torch.float64)
-        if got.numel() != 2:
+    for hr_h, hr_w, patch in [(24, 24, 8), (20, 20, 8), (18, 24, 6)]:
+        hr = torch.nn.functional.avg_pool2d(
+            torch.rand(1, 1, hr_h + 3, hr_w + 3, generator=gen), 4, stride=1
+        )[0]  # smooth enough that mistakes change the loss
+        model, ref = fresh(), fresh()
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        ref_opt = torch.optim.SGD(ref.parameters(), lr=0.5)
+        for m in (model, ref):  # stale gradients from an earlier step: zero_grad must clear them
+            for p in m.parameters():
+                p.grad = torch.ones_like(p)
+        before = copy.deepcopy(ref.state_dict())
+        got = fn(model, opt, hr, patch)
+        if isinstance(got, torch.Tensor):
+            got = got.item() if got.numel() == 1 else got
+        if not isinstance(got, float):
             raise AssertionError(
-                f"return the two sides (height, width) of one cell, got shape {tuple(got.shape)}"
+                f"return the loss as a Python float (loss.item()), got {type(got).__name__}"
             )
-        if torch.allclose(got, want / 2, rtol=1e-5):
+        want = _step_reference(ref, hr, patch)
+        ref_opt.zero_grad()
+        want.backward()
+        ref_opt.step()
+        with torch.no_grad():
+            mistakes = {
+                "cell": _step_reference(fresh(), hr, patch, cell_of="lr"),
+                "order": _step_reference(fresh(), hr, patch, order=(1, 0)),
+                "l2": _step_reference(fresh(), hr, patch, loss="l2"),
+            }
+        if abs(got - mistakes["l2"].item()) < 1e-6 and abs(got - want.item()) > 1e-6:
             raise AssertionError(
-                "that is half a cell: [-1, 1] is 2 units wide, so a pixel of an h-row image is 2 "
-                "/ h"
+                "that is the mean squared error; LIIF trains with the L1 loss, the mean absolute "
+                "difference |pred - target|"
             )
-        if torch.allclose(got, want.flip(0), rtol=1e-5) and h != w:
-            raise AssertionError("the order is (height, width), i.e. (y, x) like the coordinates")
-        if not torch.allclose(got, want, rtol=1e-5):
-            raise AssertionError(f"cell({h}, {w}) should be {want.tolist()}, got {got.tolist()}")
-    _passed("cell size for a target resolution")
+        if abs(got - mistakes["cell"].item()) < 1e-6 and abs(got - want.item()) > 1e-6:
+            raise AssertionError(
+                "the cell is the size of one pixel of the *output* being predicted, the HR crop: "
+                "(2 / H, 2 / W), not the LR patch's (2 / patch)"
+            )
+        if abs(got - mistakes["order"].item()) < 1e-6 and abs(got - want.item()) > 1e-6:
+            raise AssertionError(
+                "the coordinates are (y, x), row first, like `grid(H, W)` and `img[y, x]`; yours "
+                "are (x, y)"
+            )
+        if abs(got - want.item()) > 1e-5:
+            raise AssertionError(
+                f"the loss before the step should be {want.item():.6f} (L1 over all H x W pixel "
+                f"centres of hr, decoded from its {patch}x{patch} bicubic downsampling with the HR "
+                f"cell), got {got:.6f}"
+            )
+        params = dict(model.named_parameters())
+        unchanged = all(torch.equal(before[k], params[k].detach()) for k in params)
+        if unchanged:
+            raise AssertionError(
+                "the parameters did not change: call opt.step() after loss.backward()"
+            )
+        for k, p in ref.named_parameters():
+            if not torch.allclose(params[k].detach(), p.detach(), atol=1e-5):
+                stale = before[k] - 0.5 * (p.grad + 1)
+                if torch.allclose(params[k].detach(), stale, atol=1e-5):
+                    raise AssertionError(
+                        "the update used stale gradients: call opt.zero_grad() before "
+                        "loss.backward(), or the gradients of earlier steps add up"
+                    )
+                raise AssertionError(
+                    f"after the step, parameter {k} differs from one SGD step on your loss by "
+                    f"{(params[k].detach() - p.detach()).abs().max():.3g}"
+                )
+    _passed("one LIIF training step: batch from the HR crop, L1, update")
