@@ -27,6 +27,7 @@ partial ``p`` of output channel ``c``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from functools import cache
 from itertools import combinations_with_replacement
@@ -53,9 +54,11 @@ def partial_indices(in_dim: int, order: int) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
-def partial_names(in_dim: int, order: int, names: tuple[str, ...] | None = None) -> list[str]:
+def partial_names(
+    in_dim: int, order: int, names: tuple[str, ...] | None = None, prefix: str = "f"
+) -> list[str]:
     """Readable names of :func:`partial_indices`: ``f, f_y, f_x, f_yy, ...`` for 2-D ``(y, x)``
-    inputs."""
+    inputs (``prefix="Phi"`` gives ``Phi, Phi_y, ...``)."""
     if names is None:
         names = (
             ("y", "x")
@@ -65,9 +68,40 @@ def partial_names(in_dim: int, order: int, names: tuple[str, ...] | None = None)
             else tuple(f"x{i}" for i in range(in_dim))
         )
     return [
-        "f" if not a else "f_" + "".join(names[i] for i in a)
+        prefix if not a else f"{prefix}_" + "".join(names[i] for i in a)
         for a in partial_indices(in_dim, order)
     ]
+
+
+def multi_index(index: tuple[int, ...], in_dim: int) -> tuple[int, ...]:
+    """The multi-index ``alpha`` of a partial from :func:`partial_indices`: how many times each
+    coordinate is differentiated, e.g. ``(0, 1)`` (d/dy d/dx) -> ``(1, 1)``."""
+    return tuple(index.count(i) for i in range(in_dim))
+
+
+def tensor_norm_sq(partials: torch.Tensor, order: int, in_dim: int = 2) -> torch.Tensor:
+    """Squared Frobenius norm of the symmetric tensor of ``order``-th derivatives,
+    ``sum_{|alpha| = order} (order! / alpha!) (d^alpha Phi)^2``.
+
+    ``partials``: ``(P, ...)``, every partial up to at least ``order`` in :func:`partial_indices`
+    order (as :func:`all_partials` returns them). Each sorted partial stands for
+    ``order! / alpha!`` equal entries of the tensor (``f_yx`` and ``f_xy`` are one partial, two
+    entries), so the norm is invariant under rotations of the coordinates; the plain sum of
+    squares of the sorted partials is not (for ``order >= 2``).
+    """
+    indices = partial_indices(in_dim, order)
+    if partials.shape[0] < len(indices):
+        raise ValueError(
+            f"partials must hold all {len(indices)} partials up to order {order} along dim 0, "
+            f"got {partials.shape[0]}"
+        )
+    total = torch.zeros_like(partials[0])
+    for p, index in enumerate(indices):
+        if len(index) == order:
+            alpha = multi_index(index, in_dim)
+            weight = math.factorial(order) / math.prod(math.factorial(a) for a in alpha)
+            total = total + weight * partials[p] ** 2
+    return total
 
 
 def _set_partitions(items: list[int]):
@@ -451,6 +485,8 @@ __all__ = [
     "laplacian",
     "partial_indices",
     "partial_names",
+    "multi_index",
+    "tensor_norm_sq",
     "shift_index",
     "compose_jet",
 ]

@@ -33,6 +33,7 @@ from .derivatives import (
     all_partials,
     compose_jet,
     derivative_features,
+    multi_index,
     partial_indices,
     partial_names,
     shift_index,
@@ -51,6 +52,29 @@ def features(
     """
     w = h if w is None else w
     return derivative_features(inr, grid(h, w), order, method)
+
+
+def taylor_coefficients(kernel, order: int) -> torch.Tensor:
+    """INSP-Conv coefficients that approximate a *correlation* with ``kernel`` to ``order``:
+    ``a_alpha = m_alpha / alpha!`` (Taylor moments), one per partial of :func:`partial_indices`
+    ``(2, order)``, in pixel units.
+
+    ``kernel``: a ``(2r + 1, 2r + 1)`` array, rows = offsets ``u_y = -r..r``, columns = ``u_x``;
+    ``m_alpha = sum_u k(u) u_y^alpha_y u_x^alpha_x``. From the Taylor expansion
+    ``Phi(p + u) = sum_alpha u^alpha / alpha! d^alpha Phi(p)``; a convolution (``Phi(p - u)``) has
+    ``(-1)^|alpha|`` in front. Exact for polynomials of degree ``<= order``.
+    """
+    k = torch.as_tensor(np.asarray(kernel, dtype=np.float64))
+    if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] % 2 == 0:
+        raise ValueError(f"kernel must be a square (2r + 1, 2r + 1) array, got {tuple(k.shape)}")
+    r = k.shape[0] // 2
+    u = torch.arange(-r, r + 1, dtype=torch.float64)
+    out = []
+    for index in partial_indices(2, order):
+        ay, ax = multi_index(index, 2)
+        moment = (k * torch.outer(u**ay, u**ax)).sum()
+        out.append(moment / (math.factorial(ay) * math.factorial(ax)))
+    return torch.stack(out)
 
 
 class INSPConv(nn.Module):

@@ -5,6 +5,7 @@ import pathlib
 import pkgutil
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -202,6 +203,113 @@ def test_insp_exercises(capsys):
         exercises.check_insp_conv(lambda f, c: insp.INSPConv(order=1)(f))
 
 
+def _taylor(k, order, mistake=None):
+    from inrutils.derivatives import multi_index, partial_indices
+
+    k = np.asarray(k, dtype=float)
+    r = k.shape[0] // 2
+    u = np.arange(-r, r + 1)
+    out = []
+    for index in partial_indices(2, order):
+        ay, ax = multi_index(index, 2)
+        if mistake == "swap":
+            ay, ax = ax, ay
+        m = (k * np.outer(u**ay, u**ax)).sum()
+        if mistake != "raw":
+            m /= math.factorial(ay) * math.factorial(ax)
+        if mistake == "sign":
+            m *= (-1) ** (ay + ax)
+        out.append(m)
+    return torch.tensor(out)
+
+
+def _norm(d, k, weight=lambda k, a: math.factorial(k) / math.prod(map(math.factorial, a))):
+    from inrutils.derivatives import multi_index, partial_indices
+
+    return sum(
+        weight(k, multi_index(i, 2)) * d[p] ** 2
+        for p, i in enumerate(partial_indices(2, k))
+        if len(i) == k
+    )
+
+
+def test_insp_key_idea_exercises(capsys):
+    from inrutils import derivatives, insp
+
+    exercises.check_taylor_coefficients(_taylor)
+    exercises.check_tensor_norm(_norm)
+    assert capsys.readouterr().out.count("all checks passed") == 2
+    for mistake, message in [("raw", "raw moments"), ("sign", "convolution"), ("swap", "swapped")]:
+        with pytest.raises(AssertionError, match=message):
+            exercises.check_taylor_coefficients(lambda k, o, m=mistake: _taylor(k, o, m))
+    with pytest.raises(AssertionError, match="calls the library's `taylor_coefficients`"):
+        exercises.check_taylor_coefficients(insp.taylor_coefficients)
+    with pytest.raises(AssertionError, match="flattened norm"):
+        exercises.check_tensor_norm(lambda d, k: _norm(d, k, lambda k, a: 1.0))
+    with pytest.raises(AssertionError, match="not alpha! / k!"):
+        exercises.check_tensor_norm(
+            lambda d, k: _norm(
+                d, k, lambda k, a: math.prod(map(math.factorial, a)) / math.factorial(k)
+            )
+        )
+    with pytest.raises(AssertionError, match="calls the library's `tensor_norm_sq`"):
+        exercises.check_tensor_norm(lambda d, k: derivatives.tensor_norm_sq(d, k))
+
+
+def test_tensor_norm_is_rotation_invariant_and_the_flattened_norm_is_not():
+    from inrutils import derivatives
+    from inrutils.models import Siren
+
+    torch.manual_seed(0)
+    phi = Siren(2, 1, hidden=32, layers=2, w0=10.0).double()
+    a = torch.tensor(0.5236, dtype=torch.float64)
+    rot = torch.stack([torch.stack([a.cos(), -a.sin()]), torch.stack([a.sin(), a.cos()])])
+    pts = torch.rand(50, 2, dtype=torch.float64) - 0.5
+
+    class Rotated(torch.nn.Module):
+        def forward(self, p):
+            return phi(p @ rot)
+
+    d_rot = derivatives.all_partials(Rotated(), pts, 3, method="autograd")[:, :, 0]
+    d_ref = derivatives.all_partials(phi, pts @ rot, 3)[:, :, 0]
+    for k in (2, 3):
+        good = derivatives.tensor_norm_sq(d_rot, k) - derivatives.tensor_norm_sq(d_ref, k)
+        assert float(good.abs().max() / derivatives.tensor_norm_sq(d_ref, k).abs().max()) < 1e-10
+        flat = _norm(d_rot, k, lambda k, a: 1.0) - _norm(d_ref, k, lambda k, a: 1.0)
+        assert float(flat.abs().max() / _norm(d_ref, k, lambda k, a: 1.0).abs().max()) > 1e-3
+
+
+def test_taylor_coefficients_are_exact_on_polynomials():
+    from inrutils import insp
+    from inrutils.derivatives import multi_index, partial_indices
+
+    gen = np.random.default_rng(0)
+    k = gen.normal(size=(5, 5))
+    coef = insp.taylor_coefficients(k, 4).numpy()
+    # Phi(y, x) = y^2 x + 3 x^3 - y at p = (0.3, -0.2): a cubic, so the order-4 series is exact
+    y0, x0 = 0.3, -0.2
+
+    def phi(y, x):
+        return y**2 * x + 3 * x**3 - y
+
+    u = np.arange(-2, 3)
+    corr = sum(k[i, j] * phi(y0 + u[i], x0 + u[j]) for i in range(5) for j in range(5))
+    partial = {
+        (0, 0): phi(y0, x0),
+        (1, 0): 2 * y0 * x0 - 1,
+        (0, 1): y0**2 + 9 * x0**2,
+        (2, 0): 2 * x0,
+        (1, 1): 2 * y0,
+        (0, 2): 18 * x0,
+        (2, 1): 2.0,
+        (0, 3): 18.0,
+    }
+    series = sum(
+        c * partial.get(multi_index(i, 2), 0.0) for c, i in zip(coef, partial_indices(2, 4))
+    )
+    assert abs(corr - series) < 1e-9
+
+
 def test_insp_checks_reject_the_library_however_it_is_reached():
     import functools
 
@@ -319,22 +427,49 @@ def test_insp_convnet_exercises(capsys):
         exercises.check_tanh_jet(library_jet)
 
 
+def _liif_step(mistake=None):
+    """One LIIF training step written out, or with one usual mistake."""
+    from inrutils import liif
+
+    def step(model, opt, hr, patch):
+        h, w = hr.shape[1:]
+        lr = liif.downscale(hr, (patch, patch))
+        coord = grid(h, w).flip(-1) if mistake == "xy" else grid(h, w)
+        n = (patch, patch) if mistake == "lr cell" else (h, w)
+        cell = torch.tensor([2 / n[0], 2 / n[1]]).expand_as(coord)
+        err = model(lr[None], coord[None], cell[None])[0] - hr.flatten(1).T
+        loss = err.pow(2).mean() if mistake == "l2" else err.abs().mean()
+        if mistake != "no zero_grad":
+            opt.zero_grad()
+        loss.backward()
+        if mistake != "no step":
+            opt.step()
+        return loss.item()
+
+    return step
+
+
 def test_liif_exercises(capsys):
     def weights(rel, own=False):
         areas = (rel[:, 0] * rel[:, 1]).abs()
         return (areas if own else areas.flip(0)) / areas.sum()
 
     exercises.check_ensemble_weights(weights)
-    exercises.check_cell_size(lambda h, w: torch.tensor([2 / h, 2 / w]))
+    exercises.check_train_step(_liif_step())
     assert capsys.readouterr().out.count("all checks passed") == 2
     with pytest.raises(AssertionError, match="its \\*own\\* rectangle"):
         exercises.check_ensemble_weights(lambda rel: weights(rel, own=True))
     with pytest.raises(AssertionError, match="sum to 1"):
         exercises.check_ensemble_weights(lambda rel: (rel[:, 0] * rel[:, 1]).abs().flip(0))
-    with pytest.raises(AssertionError, match="half a cell"):
-        exercises.check_cell_size(lambda h, w: torch.tensor([1 / h, 1 / w]))
-    with pytest.raises(AssertionError, match=r"\(height, width\)"):
-        exercises.check_cell_size(lambda h, w: torch.tensor([2 / w, 2 / h]))
+    for mistake, message in [
+        ("xy", r"\(y, x\), row first"),
+        ("lr cell", "not the LR patch's"),
+        ("l2", "mean squared error"),
+        ("no zero_grad", "stale gradients"),
+        ("no step", "did not change"),
+    ]:
+        with pytest.raises(AssertionError, match=message):
+            exercises.check_train_step(_liif_step(mistake))
 
 
 def test_knitwork_exercises(capsys):
@@ -451,7 +586,11 @@ def test_budget_width_check(capsys):
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 # checks that no notebook cell calls: kept for instructors (a spare exercise on the notebook's
 # topic), in the module of the notebook whose topic they test
-SPARE_CHECKS = {"check_fourier_features": "nb01_coordinate_mlps"}
+SPARE_CHECKS = {
+    "check_fourier_features": "nb01_coordinate_mlps",
+    "check_laplacian_from_hessian": "nb02_insp_derivative_operators",
+    "check_insp_conv": "nb02_insp_derivative_operators",
+}
 
 
 def _checks_called(path: pathlib.Path) -> set[str]:
