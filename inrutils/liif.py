@@ -83,7 +83,7 @@ SWITCHES = ("local_ensemble", "feat_unfold", "cell_decode")
 
 
 def ensemble_weights(rel: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
-    """LIIF's local-ensemble weights (paper, Eq. 3): ``rel`` ``(..., 4, 2)`` -> weights ``(..., 4)``
+    """LIIF's local-ensemble weights (paper, Eq. 4): ``rel`` ``(..., 4, 2)`` -> weights ``(..., 4)``
     summing to 1.
 
     ``rel[..., t, :]`` is the offset ``x - v_t`` from code ``t`` to the query, codes in the order

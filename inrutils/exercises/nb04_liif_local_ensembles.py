@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -54,7 +55,7 @@ def check_ensemble_weights(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     _passed("local-ensemble weights: opposite areas, normalised")
 
 
-def _step_reference(model, hr, patch, *, cell_of="hr", order=(0, 1), loss="l1"):
+def _step_reference(model, hr, patch, *, cell_of="hr", order=(0, 1), loss="l1", transpose=True):
     """The loss of one training step on ``hr`` computed the right way, or with one usual mistake."""
     from .. import liif
     from ..coords import grid
@@ -65,7 +66,7 @@ def _step_reference(model, hr, patch, *, cell_of="hr", order=(0, 1), loss="l1"):
     n = (h, w) if cell_of == "hr" else (patch, patch)
     cell = torch.tensor([2.0 / n[0], 2.0 / n[1]]).expand_as(coord)
     pred = model(lr[None], coord[None], cell[None])[0]
-    target = hr.flatten(1).T
+    target = hr.flatten(1).T if transpose else hr.flatten(1)
     err = pred - target
     return err.abs().mean() if loss == "l1" else err.pow(2).mean()
 
@@ -83,9 +84,9 @@ def check_train_step(fn: Callable) -> None:
 
     from .. import liif
 
-    def fresh(seed=0):
+    def fresh(seed=0, channels=1):
         torch.manual_seed(seed)
-        return liif.LIIF(channels=1, n_resblocks=1, n_feats=8, hidden=16, layers=2)
+        return liif.LIIF(channels=channels, n_resblocks=1, n_feats=8, hidden=16, layers=2)
 
     gen = torch.Generator().manual_seed(4)
     probe_model = fresh()
@@ -100,11 +101,16 @@ def check_train_step(fn: Callable) -> None:
             8,
         ),
     )
-    for hr_h, hr_w, patch in [(24, 24, 8), (20, 20, 8), (18, 24, 6)]:
+    for hr_h, hr_w, patch, channels in [
+        (24, 24, 8, 1),
+        (20, 20, 8, 1),
+        (18, 24, 6, 1),
+        (12, 12, 4, 3),
+    ]:
         hr = torch.nn.functional.avg_pool2d(
-            torch.rand(1, 1, hr_h + 3, hr_w + 3, generator=gen), 4, stride=1
+            torch.rand(1, channels, hr_h + 3, hr_w + 3, generator=gen), 4, stride=1
         )[0]  # smooth enough that mistakes change the loss
-        model, ref = fresh(), fresh()
+        model, ref = fresh(channels=channels), fresh(channels=channels)
         opt = torch.optim.SGD(model.parameters(), lr=0.5)
         ref_opt = torch.optim.SGD(ref.parameters(), lr=0.5)
         for m in (model, ref):  # stale gradients from an earlier step: zero_grad must clear them
@@ -114,20 +120,23 @@ def check_train_step(fn: Callable) -> None:
         got = fn(model, opt, hr, patch)
         if isinstance(got, torch.Tensor):
             got = got.item() if got.numel() == 1 else got
-        if not isinstance(got, float):
+        if not isinstance(got, numbers.Real):
             raise AssertionError(
-                f"return the loss as a Python float (loss.item()), got {type(got).__name__}"
+                f"return the loss as a number (loss.item()), got {type(got).__name__}"
             )
+        got = float(got)
         want = _step_reference(ref, hr, patch)
         ref_opt.zero_grad()
         want.backward()
         ref_opt.step()
         with torch.no_grad():
             mistakes = {
-                "cell": _step_reference(fresh(), hr, patch, cell_of="lr"),
-                "order": _step_reference(fresh(), hr, patch, order=(1, 0)),
-                "l2": _step_reference(fresh(), hr, patch, loss="l2"),
+                "cell": _step_reference(fresh(channels=channels), hr, patch, cell_of="lr"),
+                "order": _step_reference(fresh(channels=channels), hr, patch, order=(1, 0)),
+                "l2": _step_reference(fresh(channels=channels), hr, patch, loss="l2"),
             }
+            if channels == 1:  # (Q, 1) - (1, Q) broadcasts to (Q, Q)
+                mistakes["transpose"] = _step_reference(fresh(), hr, patch, transpose=False)
         if abs(got - mistakes["l2"].item()) < 1e-6 and abs(got - want.item()) > 1e-6:
             raise AssertionError(
                 "that is the mean squared error; LIIF trains with the L1 loss, the mean absolute "
@@ -143,6 +152,23 @@ def check_train_step(fn: Callable) -> None:
                 "the coordinates are (y, x), row first, like `grid(H, W)` and `img[y, x]`; yours "
                 "are (x, y)"
             )
+        if "transpose" in mistakes and abs(got - mistakes["transpose"].item()) < 1e-6:
+            raise AssertionError(
+                "the targets must be (H * W, C), one row per query like the prediction: "
+                "hr.flatten(1).T; an (C, H * W) target broadcasts against the (H * W, C) "
+                "prediction into an (H * W, H * W) difference"
+            )
+        if abs(got - 2 * want.item()) < 1e-5:
+            raise AssertionError(
+                "that is twice the L1 loss: the model's output is on the [0, 1] scale like hr, so "
+                "compare the two directly (the official code's (v - 0.5) / 0.5 scaling doubles it)"
+            )
+        if channels > 1 and abs(got - want.item()) > 1e-5:
+            raise AssertionError(
+                f"with {channels} channels the loss should be {want.item():.6f}, got {got:.6f}: "
+                "are the targets hr.flatten(1).T, i.e. (H * W, C) with the channels in columns? "
+                "hr.reshape(-1, C) mixes channels and pixels"
+            )
         if abs(got - want.item()) > 1e-5:
             raise AssertionError(
                 f"the loss before the step should be {want.item():.6f} (L1 over all H x W pixel "
@@ -153,7 +179,8 @@ def check_train_step(fn: Callable) -> None:
         unchanged = all(torch.equal(before[k], params[k].detach()) for k in params)
         if unchanged:
             raise AssertionError(
-                "the parameters did not change: call opt.step() after loss.backward()"
+                "the parameters did not change: call opt.step() after loss.backward(), and do not "
+                "clear the gradients between the two"
             )
         for k, p in ref.named_parameters():
             if not torch.allclose(params[k].detach(), p.detach(), atol=1e-5):
