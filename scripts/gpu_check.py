@@ -27,7 +27,6 @@ toy sizes (a test runs it).
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import platform
@@ -110,11 +109,6 @@ def run_notebook(path: Path, env: dict, timeout: float) -> dict:
     return result
 
 
-def _notebook_worker(args: tuple[str, dict, float]) -> dict:
-    path, env, timeout = args
-    return run_notebook(Path(path), env, timeout)
-
-
 def part_tests(out: Path, box: float, tiny: bool) -> dict:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cuda.py"]
     res = _run(cmd, box)
@@ -123,28 +117,60 @@ def part_tests(out: Path, box: float, tiny: bool) -> dict:
 
 
 def part_notebooks(out: Path, box: float, tiny: bool, device: str, jobs: int) -> dict:
+    """Every notebook in its own process group, ``jobs`` at a time; each writes its result as it
+    finishes (``out/notebooks/NAME.json``, collected into ``notebooks.json`` after each one), and
+    whatever still runs when ``box`` seconds have passed is killed with its kernel."""
+    import signal
+
     paths = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    env = {"INRUTILS_DEVICE": device, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "INRUTILS_DEVICE": device, "OMP_NUM_THREADS": "1"}
     if tiny:
         paths, env = paths[:1], {**env, "INRUTILS_FAST": "1"}
     else:
         env["INRUTILS_FAST"] = "0"
-    work = [(str(p), env, box) for p in paths]
+    folder = out / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    results = []
-    # processes, not threads: each sets its own environment for the kernel it starts
-    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_notebook_worker, w) for w in work]
-        for fut in futures:
-            try:
-                results.append(fut.result(timeout=max(1.0, box - (time.perf_counter() - t0))))
-            except Exception as exc:
-                results.append({"status": f"failed: {type(exc).__name__}: {exc}"})
-    ok = all(r.get("status") == "ok" for r in results)
+    waiting, running, results = list(paths), {}, {}
+
+    def record(path: Path, result: dict) -> None:
+        results[path.name] = result
+        done = [results[p.name] for p in paths if p.name in results]
+        (out / "notebooks.json").write_text(json.dumps({"notebooks": done}, indent=1, default=str))
+
+    while waiting or running:
+        while waiting and len(running) < max(1, jobs):
+            path = waiting.pop(0)
+            target = folder / f"{path.stem}.json"
+            left = max(1.0, box - (time.perf_counter() - t0))
+            cmd = [sys.executable, __file__, "--one-notebook", str(path), "--result", str(target)]
+            cmd += ["--timeout", str(left)]
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+            running[path] = (proc, target)
+        for path, (proc, target) in list(running.items()):
+            if proc.poll() is not None:
+                del running[path]
+                try:
+                    record(path, json.loads(target.read_text()))
+                except (OSError, ValueError):
+                    record(
+                        path, {"notebook": path.name, "status": f"failed: exit {proc.returncode}"}
+                    )
+        if time.perf_counter() - t0 > box:
+            for path, (proc, _) in running.items():
+                os.killpg(proc.pid, signal.SIGKILL)  # the worker and the kernel it started
+                proc.wait()
+                record(path, {"notebook": path.name, "status": f"killed at the {box:.0f} s box"})
+            for path in waiting:
+                record(path, {"notebook": path.name, "status": "not started: time box spent"})
+            running, waiting = {}, []
+        time.sleep(0.5)
+    ordered = [results[p.name] for p in paths]
+    ok = all(r.get("status") == "ok" for r in ordered)
     return {
         "status": "ok" if ok else "failed",
         "tier": "fast" if tiny else "default",
-        "notebooks": results,
+        "notebooks": ordered,
     }
 
 
@@ -243,12 +269,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--out", required=True, help="folder for the JSON files and summary.md")
+    ap.add_argument("--out", help="folder for the JSON files and summary.md")
+    ap.add_argument("--one-notebook", help=argparse.SUPPRESS)  # worker mode of part_notebooks
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--timeout", type=float, default=240.0, help=argparse.SUPPRESS)
     ap.add_argument("--tiny", action="store_true", help="every part on the CPU at toy sizes")
     ap.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for all parts together")
     ap.add_argument("--jobs", type=int, default=4, help="notebooks executed at once")
     args = ap.parse_args(argv)
+    if args.one_notebook:  # a worker of part_notebooks: run one notebook, write its result
+        env = {k: os.environ[k] for k in ("INRUTILS_DEVICE", "INRUTILS_FAST", "OMP_NUM_THREADS")}
+        result = run_notebook(Path(args.one_notebook), env, args.timeout)
+        Path(args.result).write_text(json.dumps(result, indent=1, default=str))
+        return
+    if not args.out:
+        ap.error("--out is required")
     started = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -59,3 +59,15 @@ def test_tiny_mode_runs_every_part(tmp_path):
         assert len(rows) == 3 and rows[0].endswith("final_factor,curve")  # SIREN, O-INR
     text = (tmp_path / "summary.md").read_text()
     assert "| oinr | ok |" in text and "official recipe" in text
+
+
+def test_a_notebook_past_its_time_box_is_killed_and_recorded(tmp_path):
+    """The notebooks part holds its box: a notebook still running when the box ends is killed
+    with its kernel, and notebooks.json records it (an earlier version waited for every cell)."""
+    t0 = __import__("time").perf_counter()
+    res = gpu_check.part_notebooks(tmp_path, box=2.0, tiny=True, device="cpu", jobs=1)
+    took = __import__("time").perf_counter() - t0
+    assert took < 15, took
+    assert res["notebooks"][0]["status"].startswith("killed at the 2 s box"), res
+    saved = json.loads((tmp_path / "notebooks.json").read_text())["notebooks"]
+    assert saved == res["notebooks"]
