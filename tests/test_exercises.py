@@ -428,25 +428,14 @@ def test_insp_convnet_exercises(capsys):
 
 
 def _liif_step(mistake=None):
-    """One LIIF training step written out, or with one usual mistake."""
-    from inrutils import liif
+    """One LIIF training step written out, or with one usual mistake: scripts/wrong_answers.py's."""
+    import importlib.util
 
-    def step(model, opt, hr, patch):
-        h, w = hr.shape[1:]
-        lr = liif.downscale(hr, (patch, patch))
-        coord = grid(h, w).flip(-1) if mistake == "xy" else grid(h, w)
-        n = (patch, patch) if mistake == "lr cell" else (h, w)
-        cell = torch.tensor([2 / n[0], 2 / n[1]]).expand_as(coord)
-        err = model(lr[None], coord[None], cell[None])[0] - hr.flatten(1).T
-        loss = err.pow(2).mean() if mistake == "l2" else err.abs().mean()
-        if mistake != "no zero_grad":
-            opt.zero_grad()
-        loss.backward()
-        if mistake != "no step":
-            opt.step()
-        return loss.item()
-
-    return step
+    path = pathlib.Path(__file__).resolve().parent.parent / "scripts" / "wrong_answers.py"
+    spec = importlib.util.spec_from_file_location("wrong_answers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._liif_step(mistake)
 
 
 def test_liif_exercises(capsys):
