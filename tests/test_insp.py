@@ -148,3 +148,12 @@ def test_derivative_operators_commute_with_shifts_and_invariants_with_rotations(
     assert (
         gap(lambda d: d[3] ** 2 + d[4] ** 2 + d[5] ** 2) > 1e-2
     )  # flattened features: not invariant
+
+
+def test_taylor_coefficients_and_tensor_norm_refuse_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        insp.taylor_coefficients(torch.ones(3, 4), 2)
+    with pytest.raises(ValueError, match="square"):
+        insp.taylor_coefficients(torch.ones(4, 4), 2)
+    with pytest.raises(ValueError, match="all 10 partials up to order 3"):
+        derivatives.tensor_norm_sq(torch.zeros(6, 5), 3)
