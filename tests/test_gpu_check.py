@@ -44,7 +44,7 @@ def test_tiny_mode_runs_every_part(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     for part in gpu_check.PARTS:
