@@ -13,6 +13,7 @@ import shutil
 
 import nbformat
 import pytest
+from scripts_loader import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -24,10 +25,7 @@ needs_nbgrader = pytest.mark.skipif(
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(name)
 
 
 meta = _load("nbgrader_meta")

@@ -1,7 +1,7 @@
-import importlib.util
 import pathlib
 
 import pytest
+from scripts_loader import load_script
 
 from inrutils.data import load_results
 
@@ -9,10 +9,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("benchmark", ROOT / "scripts" / "benchmark.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmark")
 
 
 def test_smoke_writes_every_task_and_method(tmp_path):

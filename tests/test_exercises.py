@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from scripts_loader import load_script
 
 from inrutils import exercises
 from inrutils.coords import grid
@@ -429,13 +430,7 @@ def test_insp_convnet_exercises(capsys):
 
 def _liif_step(mistake=None):
     """One LIIF training step written out, or with one usual mistake: scripts/wrong_answers.py's."""
-    import importlib.util
-
-    path = pathlib.Path(__file__).resolve().parent.parent / "scripts" / "wrong_answers.py"
-    spec = importlib.util.spec_from_file_location("wrong_answers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module._liif_step(mistake)
+    return load_script("wrong_answers")._liif_step(mistake)
 
 
 def test_liif_exercises(capsys):

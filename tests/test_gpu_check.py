@@ -1,18 +1,16 @@
 """scripts/gpu_check.py: its --tiny mode runs every part on the CPU and writes every file; the
 notebook-number pairing is checked on hand-made notebooks."""
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-gpu_check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gpu_check)
+gpu_check = load_script("gpu_check")
 
 
 def _nb(*texts):

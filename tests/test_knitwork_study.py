@@ -1,25 +1,21 @@
 """scripts/knitwork_study.py: hyper-parameters are chosen on the validation image only, and every
 part runs end to end (smoke mode) into a table that load_results reads."""
 
-import importlib.util
 import pathlib
+
+from scripts_loader import load_script
 
 from inrutils.data import load_results
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location(
-        "knitwork_study", ROOT / "scripts" / "knitwork_study.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def load_study():
+    return load_script("knitwork_study")
 
 
 def test_selection_sees_only_the_validation_image(tmp_path, monkeypatch):
-    mod = load_script()
+    mod = load_study()
     seen = []
     real = mod.load_image
 
@@ -44,7 +40,7 @@ def test_selection_sees_only_the_validation_image(tmp_path, monkeypatch):
 
 
 def test_smoke_run_writes_tables_that_load(tmp_path):
-    mod = load_script()
+    mod = load_study()
     mod.main(["--part", "select", "ablation", "sr", "--smoke", "--out", str(tmp_path)])
     abl = load_results(tmp_path / "knitwork_ablation.csv")
     methods = {r["method"] for r in abl.rows}

@@ -10,15 +10,14 @@ import re
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from scripts_loader import load_script
 from test_student import _check_calls
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
 
-_spec = importlib.util.spec_from_file_location("make_learner", ROOT / "scripts" / "make_learner.py")
-make_learner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_learner)
+make_learner = load_script("make_learner")
 meta = make_learner.nbgrader_meta
 DETAILS = re.compile(
     r"\A<details><summary>Show a solution</summary>\n\n(`{3,})python\n(.*)\n\1\n\n</details>\Z",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from scripts_loader import load_script
 
 from inrutils import liif
 from inrutils.coords import grid
@@ -449,12 +450,7 @@ def test_train_step_exercise_rejects_the_library_batch(capsys):
 def test_train_script_rgb_paper_preset_smoke(tmp_path):
     """The RGB presets build a 3-channel model; the paper preset is the paper's EDSR-baseline + 5 x
     256 decoder."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("train_liif", ROOT / "scripts" / "train_liif.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    p = mod.PRESETS["paper"]
+    p = load_script("train_liif").PRESETS["paper"]
     assert (p["channels"], p["n_resblocks"], p["n_feats"], p["hidden"], p["layers"]) == (
         3,
         16,

@@ -1,25 +1,22 @@
 """The paper-tier script runs end to end (smoke mode) and writes its table."""
 
 import csv
-import importlib.util
 import math
 import pathlib
 
 import torch
+from scripts_loader import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("linr_paper", ROOT / "scripts" / "linr_paper.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def load_paper():
+    return load_script("linr_paper")
 
 
 def test_smoke_run_writes_every_task_and_baseline(tmp_path):
     out = tmp_path / "linr.md"
-    mod = load_script()
+    mod = load_paper()
     assert (
         mod.main(["--smoke", "--quiet", "--images", "camera", "astronaut", "--out", str(out)]) == 0
     )
@@ -51,13 +48,13 @@ def test_smoke_run_writes_every_task_and_baseline(tmp_path):
 
 
 def test_the_script_runs_the_papers_network():
-    mod = load_script()
+    mod = load_paper()
     net = mod.paper_siren(3, mod.linr.TASKS["sr"], seed=0)
     assert sum(p.numel() for p in net.parameters()) == 396_291 and net.net.config["layers"] == 7
 
 
 def test_psnr_y_is_the_official_y_channel_metric():
-    mod = load_script()
+    mod = load_paper()
     clean, brighter = torch.full((3, 8, 8), 100 / 255), torch.full((3, 8, 8), 110 / 255)
     # 8-bit grey 100 -> Y = 219 * 100 / 255 + 16 = 101.9 -> 102; grey 110 -> 110.5 -> 110: 8 levels
     # apart

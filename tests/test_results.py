@@ -1,12 +1,12 @@
 """Cached evidence (docs/results/*.csv): the reader and writer, every committed file parses, the
 parameter-density helpers, and scripts/oinr_density.py end to end in its smoke mode."""
 
-import importlib.util
 import math
 import pathlib
 
 import pytest
 import torch
+from scripts_loader import load_script
 
 from inrutils.data import RESULTS_DIR, curve_text, load_results, parse_curve, save_results
 from inrutils.models import Siren, budget_for, count_params, params_per_value
@@ -78,12 +78,7 @@ def test_parameter_density_bad_input(call, match):
 
 
 def _density_script():
-    spec = importlib.util.spec_from_file_location(
-        "oinr_density", ROOT / "scripts" / "oinr_density.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("oinr_density")
 
 
 def test_oinr_density_script_smoke(tmp_path):
@@ -134,11 +129,7 @@ def test_one_row_or_a_clear_error(tmp_path):
 
 def test_linr_scale_script_smoke(tmp_path):
     """scripts/linr_scale.py writes tables that load_results reads, with notebook 05's rows."""
-    spec = importlib.util.spec_from_file_location(
-        "linr_scale", RESULTS_DIR.parent.parent / "scripts" / "linr_scale.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("linr_scale")
     assert mod.main(["--part", "octaves", "--smoke", "--out-dir", str(tmp_path)]) == 0
     res = load_results(tmp_path / "linr_octaves.csv")
     assert res.meta["command"] == "python scripts/linr_scale.py --part octaves --smoke"

@@ -8,6 +8,7 @@ import pathlib
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from scripts_loader import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -18,10 +19,7 @@ needs_nbgrader = pytest.mark.skipif(
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(name)
 
 
 course_mod, make_student = _load("nbgrader_course"), _load("make_student")
