@@ -278,9 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for all parts together")
     ap.add_argument("--jobs", type=int, default=4, help="notebooks executed at once")
     args = ap.parse_args(argv)
-    if args.one_notebook:  # a worker of part_notebooks: run one notebook, write its result
-        env = {k: os.environ[k] for k in ("INRUTILS_DEVICE", "INRUTILS_FAST", "OMP_NUM_THREADS")}
-        result = run_notebook(Path(args.one_notebook), env, args.timeout)
+    if args.one_notebook:  # a worker of part_notebooks (its environment already set there)
+        result = run_notebook(Path(args.one_notebook), {}, args.timeout)
         Path(args.result).write_text(json.dumps(result, indent=1, default=str))
         return
     if not args.out:
