@@ -102,6 +102,17 @@ def _pair(pred, target, clip: bool, data_range: float = 1.0) -> tuple[np.ndarray
     return p, t
 
 
+def _check_mask(mask: torch.Tensor | np.ndarray, t: np.ndarray) -> np.ndarray:
+    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
+    if m.dtype != bool or m.shape != t.shape[:2]:
+        raise ValueError(
+            f"mask must be a boolean (H, W) = {t.shape[:2]} array, got {m.dtype} {m.shape}"
+        )
+    if not m.any():
+        raise ValueError("mask selects no pixel")
+    return m
+
+
 def psnr(
     pred: torch.Tensor | np.ndarray,
     target: torch.Tensor | np.ndarray,
@@ -126,13 +137,7 @@ def psnr(
     p, t = _pair(pred, target, clip, data_range)
     if mask is None:
         return float(peak_signal_noise_ratio(t, p, data_range=data_range))
-    m = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
-    if m.dtype != bool or m.shape != t.shape[:2]:
-        raise ValueError(
-            f"mask must be a boolean (H, W) = {t.shape[:2]} array, got {m.dtype} {m.shape}"
-        )
-    if not m.any():
-        raise ValueError("mask selects no pixel")
+    m = _check_mask(mask, t)
     mse = float(np.mean((p[m] - t[m]) ** 2))
     return 10.0 * np.log10(data_range**2 / mse) if mse > 0 else float("inf")
 
@@ -142,6 +147,7 @@ def ssim(
     target: torch.Tensor | np.ndarray,
     clip: bool = True,
     data_range: float = 1.0,
+    mask: torch.Tensor | np.ndarray | None = None,
 ) -> float:
     """Structural similarity (Wang et al. 2004) of ``pred`` against the reference ``target`` (same
     shape, ``(C, H, W)`` or ``(H, W)``), averaged over channels; 7x7 window.
@@ -152,14 +158,24 @@ def ssim(
     scikit-image takes 2 for float images when it is not given, which some papers' code does
     (LINR, on images in [0, 1]); that raises SSIM, so pass 2 only to compare with such numbers,
     with ``pred`` already clipped to [0, 1] as theirs is (``clip`` would allow [0, 2]).
+    ``mask`` (boolean, ``(H, W)``, as in :func:`psnr`) averages the SSIM map over the pixels where
+    it is true instead of over the image (each pixel's value still comes from the 7x7 window
+    around it), so that SSIM and PSNR can be reported on the same region, e.g. a hole.
     """
     data_range = _check_data_range(data_range)
     p, t = _pair(pred, target, clip, data_range)
     win = min(7, *(s if s % 2 else s - 1 for s in t.shape[:2]))
     if win < 3:
         raise ValueError(f"ssim needs images of at least 3x3 pixels, got {t.shape[:2]}")
-    return float(
-        structural_similarity(
-            t, p, data_range=data_range, win_size=win, channel_axis=2 if t.ndim == 3 else None
+    channel_axis = 2 if t.ndim == 3 else None
+    if mask is None:
+        return float(
+            structural_similarity(
+                t, p, data_range=data_range, win_size=win, channel_axis=channel_axis
+            )
         )
+    m = _check_mask(mask, t)
+    _, full = structural_similarity(
+        t, p, data_range=data_range, win_size=win, channel_axis=channel_axis, full=True
     )
+    return float(full[m].mean())

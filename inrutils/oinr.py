@@ -520,14 +520,15 @@ def baseline_models(
     seed: int = 0,
     names: Sequence[str] = MODEL_NAMES,
     wire: dict | None = None,
+    tol: float = 0.05,
 ) -> dict[str, nn.Module]:
     """SIREN, WIRE, MFN and O-INR (an :class:`OnGrid`) for a ``(channels, h, w)`` image, each sized
     to ``budget``.
 
     Settings from :data:`BASELINES` (``task`` picks WIRE's ``"represent"`` or ``"denoise"`` setting;
     ``wire={"w0": ...}`` overrides it); every model's width is chosen by
-    :func:`inrutils.models.size_to_budget` (within 5 % of ``budget``) and initialised after
-    ``torch.manual_seed(seed)``.
+    :func:`inrutils.models.size_to_budget` (within ``tol``, 5 % by default, of ``budget``) and
+    initialised after ``torch.manual_seed(seed)``.
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -538,7 +539,7 @@ def baseline_models(
     out = {}
     for name in names:
         torch.manual_seed(seed)
-        out[name] = size_to_budget(build[name], budget)
+        out[name] = size_to_budget(build[name], budget, tol=tol)
     return out
 
 

@@ -1,15 +1,19 @@
-"""Notebook 08's comparison at larger sizes: every method of the course on shared tasks.
+"""Notebook 08's comparison over seeds and a second set of images: every method of the course on
+shared tasks, with the notebook's settings (``inrutils.compare``).
 
-Tasks (grey bundled images): representation at a parameter budget (ReLU + Fourier features, SIREN,
-WIRE, MFN, O-INR), denoising at sigma_n (LINR, O-INR, Knitwork, TV, NLM), x4 super-resolution
-(bicubic, LIIF, LINR) and inpainting of a central square hole (biharmonic, LINR, Knitwork with
-notebook 06's settings). Every method is called from ``inrutils`` as notebook 08 calls it; only the
-sizes, steps and images change. Writes a Markdown table (PSNR, SSIM, parameters, seconds per method,
-mean over the images) to ``docs/results/benchmark.md`` and a CSV beside it.
+Tasks (grey bundled images): representation at 0.5 and 0.24 parameters per pixel value (ReLU +
+Fourier features, SIREN, WIRE, MFN, O-INR, each with the hyper-parameters chosen on the validation
+image grace_hopper), denoising at sigma_n (LINR, the Knitwork, O-INR, TV, NLM, beside the noisy
+input), x4 super-resolution (bicubic, LIIF, LINR) and inpainting of a square hole over a texture
+(biharmonic, LINR, the Knitwork, beside the hole left black and filled with the local mean).
 
-    python scripts/benchmark.py                      # 128x128 (SR: 256x256), 1,000 steps, 3 images
-    python scripts/benchmark.py --size 256 --steps 2000 --images camera astronaut coffee rocket
+    python scripts/benchmark.py --part select        # the validation sweep -> compare_select.csv
+    python scripts/benchmark.py                      # seeds 0-2 -> benchmark.csv, benchmark.md
+    python scripts/benchmark.py --part steps         # representation at 4x the steps, seed 0
     python scripts/benchmark.py --smoke              # seconds: tiny sizes, for the tests
+
+Each part writes a CSV whose first lines give the command, the commit and the CPU time; the run
+part also writes ``benchmark.md`` (mean +- std over the seeds, per image set).
 """
 
 from __future__ import annotations
@@ -22,270 +26,173 @@ import time
 
 import torch
 
-from inrutils import config, degrade, knitwork, liif, linr, oinr
-from inrutils.coords import grid
-from inrutils.data import available_images, load_image, save_results
-from inrutils.encodings import FourierFeatures
-from inrutils.metrics import psnr, ssim
-from inrutils.models import MLP, count_params, size_to_budget
+from inrutils import compare, config, degrade
+from inrutils.data import available_images, load_image, load_results, save_results
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TASKS = ("representation", "denoising", "SR x4", "inpainting")
+RESULTS = ROOT / "docs" / "results"
+TASKS = ("representation 0.5", "representation 0.24", "denoising", "SR x4", "inpainting")
+#: The notebook's settings (notebook 08 uses the first image set, seed 0, live).
+SETTINGS = dict(
+    size=64,  # representation, denoising, inpainting: size x size
+    hr=96,  # super-resolution: hr x hr from a quarter of it
+    steps=500,  # representation: full-batch steps of the shared decay recipe
+    densities=(0.5, 0.24),
+    sigma_n=0.1,
+    hole=0.035,  # the hole's share of the image: 12x12 pixels at 64x64
+    validation="grace_hopper",
+)
 
 
-def _rendered(model: torch.nn.Module, size: int, dev) -> torch.Tensor:
-    with torch.no_grad():
-        out = model(grid(size, size).to(dev))
-    return out.T.reshape(1, size, size).clamp(0, 1).cpu()
+def image_sets(spec: list[str]) -> list[tuple[str, str]]:
+    """``["camera:brick", ...]`` -> [(image for representation/denoising/SR, texture for
+    inpainting), ...]."""
+    out = []
+    for s in spec:
+        photo, _, texture = s.partition(":")
+        out.append((photo, texture or photo))
+    return out
 
 
-def _ff_mlp(width: int) -> MLP:
-    return MLP(2, 1, hidden=width, layers=3, encoding=FourierFeatures(2, 64, 2.0, seed=0))
-
-
-def run_image(
-    name: str, size: int, steps: int, budget: int, sigma_n: float, hole: float, dev
-) -> list[dict]:
-    """All tasks on one image; a list of rows (task, method, psnr, ssim, params, seconds)."""
+def run_set(photo: str, texture: str, seed: int, s: dict, select: list[dict], dev) -> list[dict]:
+    """Every task on one image set with one seed; rows tagged with the images, seed and steps."""
     rows: list[dict] = []
 
-    def record(task, method, out, target, params, seconds, mask=None):
-        rows.append(
-            dict(
-                image=name,
-                task=task,
-                method=method,
-                psnr=psnr(out, target, mask=mask),
-                ssim=ssim(out, target),
-                params=params,
-                seconds=seconds,
+    def add(new, image, steps=""):
+        for r in new:
+            rows.append(dict(image=image, seed=seed, steps=steps, **r))
+            print(
+                f"{image:10s} seed {seed} {r['task']:20s}{r['method']:22s}{r['psnr']:7.2f} dB"
+                f" {r['seconds']:7.1f} s",
+                flush=True,
             )
+
+    clean = load_image(photo, s["size"], gray=True)
+    for density in s["densities"]:
+        new, _ = compare.run_representation(
+            clean, density, compare.chosen_settings(select, density), s["steps"], seed, dev
         )
-        print(
-            f"{name:<10}{task:<15}{method:<26}{rows[-1]['psnr']:7.2f} dB {seconds:8.1f} s",
-            flush=True,
-        )
-
-    clean = load_image(name, size, gray=True)
-    config.seed_everything(0)
-    models = {"ReLU + Fourier features": size_to_budget(_ff_mlp, budget)}
-    models.update(oinr.baseline_models(1, size, size, budget, task="represent"))
-    lrs = dict(oinr.LEARNING_RATES["represent"], **{"ReLU + Fourier features": 1e-3})
-    for method, model in models.items():
-        t = time.process_time()
-        oinr.fit_decay(model.to(dev), clean, steps, lrs[method])
-        record(
-            "representation",
-            method,
-            _rendered(model, size, dev),
-            clean,
-            count_params(model),
-            time.process_time() - t,
-        )
-
-    noisy = degrade.gaussian_noise(clean, sigma_n, seed=0)
-    t = time.process_time()
-    prior = linr.default_model(1, hidden=128, layers=4)
-    r = linr.restore(
-        noisy, steps=steps, model=prior, lr=2e-4, stop="discrepancy", progress=False, device=dev
-    )
-    record("denoising", "LINR", r.image, clean, count_params(prior), time.process_time() - t)
-    t = time.process_time()
-    net = oinr.baseline_models(1, size, size, budget, task="denoise", names=("O-INR",))["O-INR"].to(
-        dev
-    )
-    oinr.fit_decay(net, noisy, steps, oinr.LEARNING_RATES["denoise"]["O-INR"])
-    record(
-        "denoising",
-        "O-INR",
-        _rendered(net, size, dev),
-        clean,
-        count_params(net),
-        time.process_time() - t,
-    )
-    t = time.process_time()
-    torch.manual_seed(0)
-    knit = knitwork.Knitwork(1, dilations=(1, 8), margin=2, hidden=128, layers=4, n_features=64)
-    knitwork.train(knit.to(dev), noisy, steps=steps, lr=2e-3, alpha=0.05, adv_batch=256)
-    record(
-        "denoising",
-        "Knitwork",
-        knit.render(size, size),
-        clean,
-        count_params(knit.generator),
-        time.process_time() - t,
-    )
-    for method, fn in (("TV", linr.tv_denoise), ("NLM", linr.nlm_denoise)):
-        t = time.process_time()
-        record("denoising", method, fn(noisy), clean, 0, time.process_time() - t)
-
-    hr_size = 2 * size
-    hr = load_image(name, hr_size, gray=True)
-    small = degrade.downsample(hr, 4, "bicubic").clamp(0, 1)
-    t = time.process_time()
-    record(
-        "SR x4",
-        "bicubic",
-        degrade.upsample_bicubic(small, 4).clamp(0, 1),
-        hr,
-        0,
-        time.process_time() - t,
-    )
-    model = liif.pretrained("cpu", device=dev)
-    t = time.process_time()
-    record(
-        "SR x4",
-        "LIIF (pretrained)",
-        liif.upsample(model, small, scale=4),
-        hr,
-        count_params(model),
-        time.process_time() - t,
-    )
-    t = time.process_time()
-    prior = linr.default_model(1, hidden=128, layers=4)
-    r = linr.restore(
-        small,
-        lambda x: degrade.downsample(x, 4, "bicubic"),
-        size=(hr_size, hr_size),
-        steps=steps,
-        model=prior,
-        lr=2e-4,
-        progress=False,
-        device=dev,
-    )
-    record("SR x4", "LINR", r.image, hr, count_params(prior), time.process_time() - t)
-
-    mask = degrade.box_mask(size, size, hole)
-    obs = degrade.apply_mask(clean, mask)
-    missing = ~mask[0].bool()
-    t = time.process_time()
-    record(
-        "inpainting",
-        "biharmonic",
-        linr.biharmonic_inpaint(obs, mask),
-        clean,
-        0,
-        time.process_time() - t,
-        mask=missing,
-    )
-    t = time.process_time()
-    prior = linr.default_model(1, hidden=128, layers=4, w0=15.0)
-    r = linr.restore(
-        obs,
-        lambda x: degrade.apply_mask(x, mask),
-        steps=steps,
-        model=prior,
-        lr=2e-4,
-        progress=False,
-        device=dev,
-    )
-    record(
-        "inpainting",
-        "LINR",
-        r.image,
-        clean,
-        count_params(prior),
-        time.process_time() - t,
-        mask=missing,
-    )
-    t = time.process_time()
-    torch.manual_seed(0)
-    knit = knitwork.Knitwork(1, dilations=(1, 8), margin=2, hidden=128, layers=4, n_features=64)
-    knitwork.train(knit.to(dev), obs, mask, steps=steps, lr=2e-3, alpha=0.05, adv_batch=256)
-    record(
-        "inpainting",
-        "Knitwork",
-        knit.render(size, size),
-        clean,
-        count_params(knit.generator),
-        time.process_time() - t,
-        mask=missing,
-    )
+        add(new, photo, s["steps"])
+    add(compare.run_denoising(clean, s["sigma_n"], seed, dev, **s.get("short", {}))[0], photo)
+    hr = load_image(photo, s["hr"], gray=True)
+    short = {k: v for k, v in s.get("short", {}).items() if k == "linr_steps"}
+    add(compare.run_super_resolution(hr, 4, seed, dev, **short)[0], photo)
+    tex = load_image(texture, s["size"], gray=True)
+    mask = degrade.box_mask(s["size"], s["size"], s["hole"])
+    short = {k: v for k, v in s.get("short", {}).items() if k != "oinr_steps"}
+    add(compare.run_inpainting(tex, mask, seed, dev, **short)[0], texture)
     return rows
 
 
-def write(
-    rows: list[dict], args: argparse.Namespace, out: pathlib.Path, seconds: float, cpu: float
-) -> None:
-    """The Markdown table (mean over images per task and method) and the per-image CSV (with the
-    command and ``cpu`` seconds of process time in its header)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    command = f"python scripts/benchmark.py {' '.join(args.argv)}".rstrip()
-    save_results(out.with_suffix(".csv"), rows, command, cpu)
+def _pm(mean: float, std: float, n: int, fmt: str) -> str:
+    return f"{mean:{fmt}} ± {std:{fmt}}" if n > 1 else f"{mean:{fmt}}"
+
+
+def write_markdown(rows: list[dict], out: pathlib.Path, command: str, s: dict, wall: float) -> None:
+    """``benchmark.md``: per image and task, each method's mean ± std over the seeds."""
+    seeds = sorted({r["seed"] for r in rows})
+    densities = " and ".join(map(str, s["densities"]))
+    cpu = platform.processor() or platform.machine()
     lines = [
         "# Benchmark: the course's methods side by side",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command}` (the rows: `{out.with_suffix('.csv').name}`).",
         "",
-        f"Images {', '.join(args.images)} (grey), {args.size}x{args.size} (SR x4: "
-        f"{2 * args.size}x{2 * args.size} from {args.size // 2}x{args.size // 2}); {args.steps} "
-        f"steps per fitted method; representation budget {args.budget:,} parameters; denoising "
-        f"sigma_n = {args.sigma_n}; inpainting a central square hole of {args.hole:.0%} of the "
-        f"image (PSNR in the hole). One seed. Device: {config.device()} "
-        f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads); "
-        f"total {seconds:.0f} s. Mean over the images; per-image rows in "
-        f"`{out.with_suffix('.csv').name}`.",
+        f"Notebook 08's settings (`inrutils.compare`, `scripts/benchmark.py` SETTINGS): grey "
+        f"images, {s['size']}x{s['size']} (super-resolution x4: {s['hr']}x{s['hr']} from "
+        f"{s['hr'] // 4}x{s['hr'] // 4}); representation at {densities} parameters per pixel "
+        f"value, {s['steps']} steps, hyper-parameters chosen on {s['validation']} "
+        f"(`compare_select.csv`); denoising sigma_n = {s['sigma_n']}; inpainting a central square "
+        f"hole of {s['hole']:.1%} of the image, PSNR and SSIM in the hole. Seeds "
+        f"{', '.join(map(str, seeds))} (each seed re-initialises the networks; the noise and the "
+        f"hole are the same). Device: {config.device()} ({cpu}, {torch.get_num_threads()} "
+        f"threads); {wall / 60:.0f} min of wall time. CPU seconds are process time.",
         "",
-        "| task | method | PSNR (dB) | SSIM | parameters | CPU seconds |",
-        "|---|---|---|---|---|---|",
+        "| image | task | method | PSNR (dB) | SSIM | parameters | CPU seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for task in TASKS:
-        methods = dict.fromkeys(r["method"] for r in rows if r["task"] == task)
-        for m in methods:
-            rs = [r for r in rows if r["task"] == task and r["method"] == m]
-            mean = {k: sum(r[k] for r in rs) / len(rs) for k in ("psnr", "ssim", "seconds")}
-            lines.append(
-                f"| {task} | {m} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {rs[0]['params']:,} | "
-                f"{mean['seconds']:.1f} |"
-            )
+    for r in compare.summarise(rows, ("image", "task", "method")):
+        psnr = _pm(r["psnr"], r["psnr_std"], r["n"], ".2f")
+        lines.append(
+            f"| {r['image']} | {r['task']} | {r['method']} | {psnr}"
+            f" | {_pm(r['ssim'], r['ssim_std'], r['n'], '.3f')} | {r['params']:,} | "
+            f"{_pm(r['seconds'], r['seconds_std'], r['n'], '.2f')} |"
+        )
     out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out} and {out.with_suffix('.csv')}")
+    print(f"wrote {out}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument("--part", choices=("select", "run", "steps"), default="run")
     p.add_argument(
-        "--size", type=int, default=128, help="image side (SR: twice this, from a quarter of it)"
+        "--images",
+        nargs="+",
+        default=["camera:brick", "astronaut:grass"],
+        help="image sets photo:texture (the photo for representation, denoising and SR; the "
+        "texture for inpainting)",
     )
-    p.add_argument(
-        "--steps", type=int, default=1000, help="optimisation steps of every fitted method"
-    )
-    p.add_argument(
-        "--budget", type=int, default=30_000, help="parameters per model in the representation task"
-    )
-    p.add_argument("--images", nargs="+", default=["camera", "astronaut", "coffee"])
-    p.add_argument("--sigma-n", type=float, default=0.1, help="Gaussian noise level for denoising")
-    p.add_argument(
-        "--hole",
-        type=float,
-        default=0.04,
-        help="area fraction of the central square hole to inpaint",
-    )
-    p.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "results" / "benchmark.md")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--steps-factor", type=int, default=4, help="--part steps: x the steps")
+    p.add_argument("--out-dir", type=pathlib.Path, default=RESULTS)
     p.add_argument(
         "--smoke", action="store_true", help="tiny sizes and steps (seconds), for the tests"
     )
     args = p.parse_args(argv)
-    args.argv = sys.argv[1:] if argv is None else list(argv)
-    if args.smoke:
-        args.size, args.steps, args.budget, args.images = 32, 3, 2700, args.images[:1]
-    if args.size < 16 or args.size % 4:
-        p.error(f"--size must be a multiple of 4 and at least 16, got {args.size}")
-    if args.steps < 1:
-        p.error(f"--steps must be positive, got {args.steps}")
-    if not 0 < args.hole < 0.5:
-        p.error(f"--hole must be in (0, 0.5), got {args.hole}")
-    unknown = [n for n in args.images if n not in available_images()]
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = f"python scripts/benchmark.py {' '.join(argv)}".rstrip()
+    sets = image_sets(args.images)
+    unknown = [n for pair in sets for n in pair if n not in available_images()]
     if unknown:
         p.error(f"unknown images {unknown}; available: {', '.join(available_images())}")
+    if args.steps_factor < 1:
+        p.error(f"--steps-factor must be a positive integer, got {args.steps_factor}")
+    s = dict(SETTINGS)
+    if args.smoke:
+        s.update(size=32, hr=32, steps=3)
+        s["short"] = dict(linr_steps=2, knit_steps=2, oinr_steps=2)
+        sets, args.seeds = sets[:1], args.seeds[:1]
     dev = config.device()
     t0, cpu0 = time.perf_counter(), time.process_time()
+    out = args.out_dir
+    if args.part == "select":
+        rows = compare.select_representation(
+            load_image(s["validation"], s["size"], gray=True), s["densities"], s["steps"]
+        )
+        save_results(
+            out / "compare_select.csv",
+            rows,
+            command,
+            time.process_time() - cpu0,
+            image=s["validation"],
+            size=s["size"],
+            steps=s["steps"],
+        )
+        return 0
+    select_path = out / "compare_select.csv"
+    select = load_results(select_path if select_path.exists() else "compare_select").rows
+    if args.part == "steps":
+        rows = []
+        photo = sets[0][0]
+        clean = load_image(photo, s["size"], gray=True)
+        for steps in (s["steps"], args.steps_factor * s["steps"]):
+            for density in s["densities"]:
+                new, _ = compare.run_representation(
+                    clean, density, compare.chosen_settings(select, density), steps, 0, dev
+                )
+                for r in new:
+                    rows.append(dict(image=photo, seed=0, steps=steps, **r))
+                    print(f"{steps:5d} {density} {r['method']:24s}{r['psnr']:7.2f} dB", flush=True)
+        save_results(out / "benchmark_steps.csv", rows, command, time.process_time() - cpu0)
+        return 0
     rows = []
-    for name in args.images:
-        rows += run_image(name, args.size, args.steps, args.budget, args.sigma_n, args.hole, dev)
-    write(rows, args, args.out, time.perf_counter() - t0, time.process_time() - cpu0)
+    for photo, texture in sets:
+        for seed in args.seeds:
+            rows += run_set(photo, texture, seed, s, select, dev)
+    save_results(out / "benchmark.csv", rows, command, time.process_time() - cpu0)
+    write_markdown(rows, out / "benchmark.md", command, s, time.perf_counter() - t0)
     return 0
 
 

@@ -1,0 +1,589 @@
+"""The course's methods side by side (notebook 08, ``scripts/benchmark.py``).
+
+One function per task runs every contender on one image and returns its rows (task, method, PSNR,
+SSIM, parameters, CPU seconds) and its outputs:
+
+* :func:`run_representation`: ReLU + Fourier features, SIREN, WIRE, MFN and O-INR fitted to a clean
+  image at a parameter budget given in parameters per pixel value, each with the hyper-parameters
+  chosen on a validation image (:func:`select_representation`, never the test image);
+* :func:`run_denoising`, :func:`run_super_resolution`, :func:`run_inpainting`: the restoration
+  methods, each with its own notebook's settings (:data:`LINR`, :data:`KNITWORK`,
+  :data:`OINR_DENOISE`), beside the classical method and the floors (the noisy input, the hole
+  left black, the hole filled with the local mean).
+
+:func:`pareto_front` finds the methods that no other beats on both PSNR and CPU time, with times
+within a stated tolerance counted as equal. CPU time is ``time.process_time()`` (this process's
+threads summed), so other programs on the machine do not inflate it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import degrade, knitwork, liif, linr, oinr
+from .coords import grid
+from .data import load_results
+from .encodings import FourierFeatures
+from .metrics import psnr, ssim
+from .models import MLP, Siren, count_params, size_to_budget
+
+REPRESENTERS = ("ReLU + Fourier features", "SIREN", "WIRE", "MFN", "O-INR")
+
+#: The validation grid of each representation network: the learning rate of the shared decay
+#: recipe (:func:`inrutils.oinr.fit_decay`) and the one frequency knob of the architecture
+#: (notebook 01's sigma_ff and number of Fourier features; SIREN's omega_0). WIRE, MFN and O-INR
+#: keep notebook 07's settings (:data:`inrutils.oinr.BASELINES`) and search the learning rate.
+REP_GRID = {
+    "ReLU + Fourier features": {
+        "lr": (1e-3, 3e-3, 1e-2),
+        "sigma": (1.0, 2.0, 4.0, 8.0),
+        "n_features": (16, 64),
+    },
+    "SIREN": {"lr": (1e-3, 3e-3, 1e-2), "w0": (15.0, 30.0, 60.0)},
+    "WIRE": {"lr": (3e-3, 1e-2, 3e-2)},
+    "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1)},
+    "O-INR": {"lr": (3e-3, 1e-2, 3e-2)},
+}
+#: How far from the budget :func:`representer` may land: any distance, the nearest count wins.
+#: O-INR's widths (k, 2k, 2k, k) move its count in coarse steps (1,026 / 1,755 / 2,700 parameters
+#: at k = 2, 3, 4 for a grey image), so every row prints its own density.
+BUDGET_TOL = float("inf")
+
+#: LINR (notebook 05): the official depth (7 sine layers and a linear head), learning rate 1e-4,
+#: omega_0 = 30; the official width 256 for denoising and notebook 05's CPU width 128 elsewhere;
+#: denoising stops by the discrepancy rule with sigma_n estimated from the observation. One
+#: difference: super-resolution fits through the operator that made the observation (antialiased
+#: bicubic), where notebook 05 follows the official code (PIL lanczos observation, lanczos2 in the
+#: loss).
+LINR = {
+    "layers": linr.PAPER_LAYERS,
+    "lr": 1e-4,
+    "w0": 30.0,
+    "width": {"denoise": 256, "sr": 128, "inpaint": 128},
+    "steps": {"denoise": 100, "sr": 300, "inpaint": 300},
+}
+#: The Knitwork (notebook 06): 5x5 patch stacks at dilations 1 and 8, a 4 x 128 generator with 64
+#: Fourier features, lambda_xp (``alpha``) 0.05, learning rate 2e-3, 256 stacks per adversarial
+#: term, 300 steps; sigma_ff per task as chosen on the validation image
+#: (``docs/results/knitwork_select.csv``, read by :func:`knitwork_sigma`).
+KNITWORK = {
+    "dilations": (1, 8),
+    "margin": 2,
+    "hidden": 128,
+    "layers": 4,
+    "n_features": 64,
+    "lr": 2e-3,
+    "alpha": 0.05,
+    "gamma": 1e-4,
+    "adv_batch": 256,
+    "steps": 300,
+}
+#: O-INR for denoising (notebook 07): the paper's density of 0.24 parameters per pixel value,
+#: notebook 07's denoising learning rate, 1,000 steps (the stop chosen on its validation image was
+#: the last step).
+OINR_DENOISE = {"density": 0.24, "lr": oinr.LEARNING_RATES["denoise"]["O-INR"], "steps": 1000}
+
+
+def _timed(fn: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
+    t = time.process_time()
+    out = fn()
+    return out, time.process_time() - t
+
+
+def warm_up() -> None:
+    """Run torch's first-call set-up (a two-step fit of a tiny network) so that it is not charged
+    to the first method timed; cheap after the first call."""
+    net = Siren(2, 1, hidden=4, layers=1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for _ in range(2):
+        opt.zero_grad()
+        net(grid(8, 8)).square().mean().backward()
+        opt.step()
+
+
+def _row(task, method, out, target, params, seconds, region=None, **extra) -> dict:
+    return dict(
+        task=task,
+        method=method,
+        psnr=float(psnr(out, target, mask=region)),
+        ssim=ssim(out, target, mask=region),
+        params=params,
+        seconds=seconds,
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Representation at a parameter budget
+# ---------------------------------------------------------------------------------------------
+def budget_for(density: float, image: torch.Tensor) -> int:
+    """The parameter budget of ``density`` parameters per pixel value of ``image`` ``(C, H, W)``."""
+    if not (isinstance(density, (int, float)) and density > 0):
+        raise ValueError(
+            f"density must be a positive number of parameters per value, got {density!r}"
+        )
+    return max(1, round(density * image.numel()))
+
+
+def representer(
+    name: str, channels: int, h: int, w: int, budget: int, seed: int = 0, **hp
+) -> nn.Module:
+    """The network ``name`` (one of :data:`REPRESENTERS`) for a ``(channels, h, w)`` image, its
+    width chosen for the parameter count nearest ``budget`` and initialised after
+    ``torch.manual_seed(seed)``.
+
+    ``hp``: ``sigma`` and ``n_features`` for the Fourier features (whose matrix ``seed`` also
+    draws), ``w0`` for SIREN; any learning rate in ``hp`` is ignored (it belongs to the fit).
+    """
+    if name not in REPRESENTERS:
+        raise ValueError(f"name must be one of {REPRESENTERS}, got {name!r}")
+    if name == "ReLU + Fourier features":
+        sigma, n = float(hp.get("sigma", 2.0)), int(hp.get("n_features", 64))
+
+        def build(k):
+            enc = FourierFeatures(2, n, sigma, seed=seed)
+            return MLP(2, channels, hidden=k, layers=3, encoding=enc)
+
+    elif name == "SIREN":
+        w0 = float(hp.get("w0", oinr.BASELINES["SIREN"]["w0"]))
+
+        def build(k):
+            return Siren(2, channels, hidden=k, layers=oinr.BASELINES["SIREN"]["layers"], w0=w0)
+
+    else:
+        return oinr.baseline_models(
+            channels, h, w, budget, seed=seed, names=(name,), tol=BUDGET_TOL
+        )[name]
+    torch.manual_seed(seed)
+    return size_to_budget(build, budget, tol=BUDGET_TOL)
+
+
+def rendered(model: nn.Module, h: int, w: int) -> torch.Tensor:
+    """``model``'s image on the ``h x w`` pixel grid, ``(C, H, W)`` in [0, 1], on the CPU (the whole
+    grid at once: an O-INR is evaluated on its full grid)."""
+    dev = next(model.parameters()).device
+    with torch.no_grad():
+        out = model(grid(h, w).to(dev))
+    return out.T.reshape(-1, h, w).clamp(0, 1).cpu()
+
+
+def fit_representer(
+    name: str, image: torch.Tensor, budget: int, steps: int, seed: int = 0, device=None, **hp
+) -> tuple[torch.Tensor, nn.Module, float]:
+    """Fit :func:`representer` ``name`` to ``image`` ``(C, H, W)`` with the shared decay recipe
+    (:func:`inrutils.oinr.fit_decay`, learning rate ``hp["lr"]``) for ``steps`` full-batch steps.
+
+    Returns (the rendered image, the model, the CPU seconds of building and fitting it).
+    """
+    if "lr" not in hp:
+        raise ValueError(f"hp must hold the learning rate 'lr', got {sorted(hp)}")
+    c, h, w = image.shape
+    t = time.process_time()
+    model = representer(name, c, h, w, budget, seed, **hp)
+    if device is not None:
+        model = model.to(device)
+    oinr.fit_decay(model, image, steps, float(hp["lr"]))
+    out = rendered(model, h, w)
+    return out, model, time.process_time() - t
+
+
+def grid_points(name: str) -> list[dict]:
+    """Every hyper-parameter setting of :data:`REP_GRID` for ``name``, as dicts."""
+    keys = list(REP_GRID[name])
+    return [dict(zip(keys, vals)) for vals in itertools.product(*REP_GRID[name].values())]
+
+
+def select_representation(
+    image: torch.Tensor,
+    densities: Sequence[float],
+    steps: int,
+    names: Sequence[str] = REPRESENTERS,
+    seed: int = 0,
+    log: Callable[[str], None] | None = print,
+) -> list[dict]:
+    """The validation sweep: every setting of :data:`REP_GRID` fitted to the validation ``image``
+    at each density; one row per fit (``chosen=1`` on the best PSNR of each (density, method)).
+    """
+    rows = []
+    warm_up()
+    for density in densities:
+        budget = budget_for(density, image)
+        for name in names:
+            start = len(rows)
+            for hp in grid_points(name):
+                out, model, seconds = fit_representer(name, image, budget, steps, seed, **hp)
+                rows.append(
+                    dict(
+                        density=density,
+                        method=name,
+                        lr=hp["lr"],
+                        sigma=hp.get("sigma", ""),
+                        n_features=hp.get("n_features", ""),
+                        w0=hp.get("w0", ""),
+                        params=count_params(model),
+                        psnr=round(psnr(out, image), 3),
+                        seconds=round(seconds, 2),
+                        chosen=0,
+                    )
+                )
+                if log:
+                    log(f"select {density} {name:24s} {hp} {rows[-1]['psnr']:6.2f} dB")
+            best = max(range(start, len(rows)), key=lambda i: rows[i]["psnr"])
+            rows[best]["chosen"] = 1
+    return rows
+
+
+def chosen_settings(select_rows: list[dict], density: float) -> dict[str, dict]:
+    """Each method's chosen hyper-parameters at ``density`` from :func:`select_representation`'s
+    rows (or the cached ``docs/results/compare_select.csv``)."""
+    out = {}
+    for r in select_rows:
+        if int(r["chosen"]) == 1 and float(r["density"]) == float(density):
+            hp = {"lr": float(r["lr"])}
+            for k in ("sigma", "w0"):
+                if r[k] != "":
+                    hp[k] = float(r[k])
+            if r["n_features"] != "":
+                hp["n_features"] = int(r["n_features"])
+            out[r["method"]] = hp
+    if not out:
+        raise ValueError(f"no chosen setting at density {density!r} in the selection rows")
+    return out
+
+
+def run_representation(
+    image: torch.Tensor,
+    density: float,
+    settings: dict[str, dict],
+    steps: int,
+    seed: int = 0,
+    device=None,
+) -> tuple[list[dict], dict[str, torch.Tensor]]:
+    """Every network of ``settings`` (method -> hyper-parameters) fitted to ``image`` at ``density``
+    parameters per pixel value; rows and rendered outputs."""
+    budget = budget_for(density, image)
+    rows, outs = [], {}
+    warm_up()
+    for name, hp in settings.items():
+        out, model, seconds = fit_representer(name, image, budget, steps, seed, device, **hp)
+        outs[name] = out
+        n = count_params(model)
+        rows.append(
+            _row(
+                f"representation {density}",
+                name,
+                out,
+                image,
+                n,
+                seconds,
+                density=round(n / image.numel(), 3),
+            )
+        )
+    return rows, outs
+
+
+# ---------------------------------------------------------------------------------------------
+# Restoration
+# ---------------------------------------------------------------------------------------------
+def linr_prior(channels: int, task: str, seed: int = 0) -> nn.Module:
+    """Notebook 05's SIREN prior for ``task`` (``"denoise"``, ``"sr"`` or ``"inpaint"``), seeded."""
+    if task not in LINR["width"]:
+        raise ValueError(f"task must be one of {tuple(LINR['width'])}, got {task!r}")
+    torch.manual_seed(seed)
+    return linr.default_model(
+        channels, hidden=LINR["width"][task], layers=LINR["layers"], w0=LINR["w0"]
+    )
+
+
+def knitwork_sigma(task: str, sigma_n: float | str = "") -> float:
+    """The Knitwork's sigma_ff for ``task`` (``"inpaint"`` or ``"denoise"`` at ``sigma_n``) chosen
+    on notebook 06's validation image (``docs/results/knitwork_select.csv``)."""
+    row = load_results("knitwork_select").one(
+        task=task, model="knitwork", sigma_n=sigma_n, chosen=1
+    )
+    return float(row["sigma"])
+
+
+def knitwork_fit(
+    observed: torch.Tensor,
+    mask: torch.Tensor | None,
+    sigma: float,
+    seed: int = 0,
+    steps: int | None = None,
+    device=None,
+) -> tuple[torch.Tensor, int]:
+    """Notebook 06's Knitwork (:data:`KNITWORK`) trained on ``observed`` (1 in ``mask`` =
+    observed); its rendering and the generator's parameter count. ``seed`` initialises the networks,
+    draws the Fourier matrix and the training batches."""
+    k = KNITWORK
+    c, h, w = observed.shape
+    torch.manual_seed(seed)
+    net = knitwork.Knitwork(
+        c,
+        dilations=k["dilations"],
+        margin=k["margin"],
+        hidden=k["hidden"],
+        layers=k["layers"],
+        n_features=k["n_features"],
+        sigma=sigma,
+        feature_seed=seed,
+    )
+    if device is not None:
+        net = net.to(device)
+    knitwork.train(
+        net,
+        observed,
+        mask,
+        steps=k["steps"] if steps is None else steps,
+        lr=k["lr"],
+        alpha=k["alpha"],
+        gamma=k["gamma"],
+        adv_batch=k["adv_batch"],
+        seed=seed,
+    )
+    return net.render(h, w).cpu(), count_params(net.generator)
+
+
+def run_denoising(
+    clean: torch.Tensor,
+    sigma_n: float,
+    seed: int = 0,
+    device=None,
+    linr_steps: int | None = None,
+    knit_steps: int | None = None,
+    oinr_steps: int | None = None,
+) -> tuple[list[dict], dict[str, torch.Tensor]]:
+    """Gaussian noise ``sigma_n`` (drawn with seed 0: every method sees the same noisy image);
+    the noisy input (the floor), LINR, the Knitwork, O-INR, TV and NLM. ``seed`` initialises the
+    networks; the ``*_steps`` arguments shorten the fits (the fast tier)."""
+    noisy = degrade.gaussian_noise(clean, sigma_n, seed=0)
+    c, h, w = clean.shape
+    warm_up()
+    rows = [_row("denoising", "noisy input (floor)", noisy, clean, 0, 0.0)]
+    outs = {"noisy input (floor)": noisy}
+
+    def linr_run():
+        r = linr.restore(
+            noisy,
+            steps=LINR["steps"]["denoise"] if linr_steps is None else linr_steps,
+            model=linr_prior(c, "denoise", seed),
+            lr=LINR["lr"],
+            stop="discrepancy",
+            progress=False,
+            device=device,
+        )
+        return r.image
+
+    out, s = _timed(linr_run)
+    outs["LINR"] = out
+    rows.append(_row("denoising", "LINR", out, clean, count_params(linr_prior(c, "denoise")), s))
+
+    t = time.process_time()
+    out, n = knitwork_fit(noisy, None, knitwork_sigma("denoise", sigma_n), seed, knit_steps, device)
+    outs["Knitwork"] = out
+    rows.append(_row("denoising", "Knitwork", out, clean, n, time.process_time() - t))
+
+    t = time.process_time()
+    budget = budget_for(OINR_DENOISE["density"], clean)
+    net = oinr.baseline_models(
+        c, h, w, budget, task="denoise", seed=seed, names=("O-INR",), tol=BUDGET_TOL
+    )["O-INR"]
+    if device is not None:
+        net = net.to(device)
+    n_steps = OINR_DENOISE["steps"] if oinr_steps is None else oinr_steps
+    oinr.fit_decay(net, noisy, n_steps, OINR_DENOISE["lr"])
+    out = rendered(net, h, w)
+    outs["O-INR"] = out
+    rows.append(_row("denoising", "O-INR", out, clean, count_params(net), time.process_time() - t))
+
+    for name, fn in (("TV", linr.tv_denoise), ("NLM", linr.nlm_denoise)):
+        out, s = _timed(lambda fn=fn: fn(noisy))
+        outs[name] = out
+        rows.append(_row("denoising", name, out, clean, 0, s))
+    return rows, outs
+
+
+def run_super_resolution(
+    hr: torch.Tensor,
+    factor: int = 4,
+    seed: int = 0,
+    device=None,
+    linr_steps: int | None = None,
+) -> tuple[list[dict], dict[str, torch.Tensor]]:
+    """``hr`` downsampled by ``factor`` (antialiased bicubic, ``degrade.downsample``) and brought
+    back: bicubic interpolation, LIIF (the shipped CPU model) and LINR through the same bicubic
+    operator."""
+    c, h, w = hr.shape
+    small = degrade.downsample(hr, factor, "bicubic").clamp(0, 1)
+    rows, outs = [], {}
+    warm_up()
+    out, s = _timed(lambda: degrade.upsample_bicubic(small, factor).clamp(0, 1))
+    outs["bicubic"] = out
+    rows.append(_row(f"SR x{factor}", "bicubic", out, hr, 0, s))
+
+    model = liif.pretrained("cpu", device=device)
+    out, s = _timed(lambda: liif.upsample(model, small, scale=factor).cpu())
+    outs["LIIF"] = out
+    rows.append(_row(f"SR x{factor}", "LIIF", out, hr, count_params(model), s))
+
+    def linr_run():
+        r = linr.restore(
+            small,
+            lambda x: degrade.downsample(x, factor, "bicubic"),
+            size=(h, w),
+            steps=LINR["steps"]["sr"] if linr_steps is None else linr_steps,
+            model=linr_prior(c, "sr", seed),
+            lr=LINR["lr"],
+            progress=False,
+            device=device,
+        )
+        return r.image
+
+    out, s = _timed(linr_run)
+    outs["LINR"] = out
+    rows.append(_row(f"SR x{factor}", "LINR", out, hr, count_params(linr_prior(c, "sr")), s))
+    return rows, outs
+
+
+def local_mean_fill(observed: torch.Tensor, mask: torch.Tensor, band: int = 3) -> torch.Tensor:
+    """Fill the missing pixels (0 in ``mask`` ``(1, H, W)``) with the mean of the observed pixels
+    within ``band`` pixels of them (per channel): the cheapest fill that uses the hole's
+    surroundings."""
+    mask = degrade.check_mask(mask, tuple(observed.shape))
+    if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+        raise ValueError(f"band must be a positive number of pixels, got {band!r}")
+    missing = (mask[0] == 0).float()[None, None]
+    near = torch.nn.functional.max_pool2d(missing, 2 * band + 1, stride=1, padding=band)[0, 0]
+    ring = (near > 0) & (mask[0] > 0)
+    if not ring.any():
+        raise ValueError("mask hides every pixel near the hole: no observed pixel to average")
+    means = observed[:, ring].mean(dim=1)
+    out = observed.clone()
+    out[:, mask[0] == 0] = means[:, None]
+    return out
+
+
+def run_inpainting(
+    clean: torch.Tensor,
+    mask: torch.Tensor,
+    seed: int = 0,
+    device=None,
+    linr_steps: int | None = None,
+    knit_steps: int | None = None,
+) -> tuple[list[dict], dict[str, torch.Tensor]]:
+    """The pixels where ``mask`` (``(1, H, W)``) is 0 removed and filled: left black and the local
+    mean (the floors), biharmonic, LINR through the mask, the Knitwork. PSNR and SSIM on the
+    missing pixels."""
+    observed = degrade.apply_mask(clean, mask)
+    hole = ~mask[0].bool()
+    c = clean.shape[0]
+    rows, outs = [], {}
+    warm_up()
+    for name, fn in (
+        ("left black (floor)", lambda: observed),
+        ("local mean (floor)", lambda: local_mean_fill(observed, mask)),
+        ("biharmonic", lambda: linr.biharmonic_inpaint(observed, mask)),
+    ):
+        out, s = _timed(fn)
+        outs[name] = out
+        rows.append(_row("inpainting", name, out, clean, 0, s, region=hole))
+
+    def linr_run():
+        r = linr.restore(
+            observed,
+            lambda x: degrade.apply_mask(x, mask),
+            steps=LINR["steps"]["inpaint"] if linr_steps is None else linr_steps,
+            model=linr_prior(c, "inpaint", seed),
+            lr=LINR["lr"],
+            progress=False,
+            device=device,
+        )
+        return r.image
+
+    out, s = _timed(linr_run)
+    outs["LINR"] = out
+    n = count_params(linr_prior(c, "inpaint"))
+    rows.append(_row("inpainting", "LINR", out, clean, n, s, region=hole))
+
+    t = time.process_time()
+    out, n = knitwork_fit(observed, mask, knitwork_sigma("inpaint"), seed, knit_steps, device)
+    outs["Knitwork"] = out
+    rows.append(_row("inpainting", "Knitwork", out, clean, n, time.process_time() - t, region=hole))
+    return rows, outs
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the rows
+# ---------------------------------------------------------------------------------------------
+def dominates(a: tuple[float, float], b: tuple[float, float], time_tol: float = 0.0) -> bool:
+    """Whether ``a = (seconds, psnr)`` dominates ``b``: at least as good and, with times within a
+    factor ``1 + time_tol`` counted as equal, at least as fast; and strictly better in one of the
+    two (higher PSNR, or faster beyond the tolerance)."""
+    (ta, pa), (tb, pb) = a, b
+    as_fast = ta <= tb * (1 + time_tol)
+    faster = ta * (1 + time_tol) < tb
+    return as_fast and pa >= pb and (pa > pb or faster)
+
+
+def pareto_front(points: dict[str, tuple[float, float]], time_tol: float = 0.0) -> list[str]:
+    """The sorted names of ``points`` (name -> (seconds, psnr)) that no other point dominates
+    (:func:`dominates` with ``time_tol``)."""
+    if not (isinstance(time_tol, (int, float)) and time_tol >= 0):
+        raise ValueError(f"time_tol must be a non-negative fraction, got {time_tol!r}")
+    return sorted(
+        n
+        for n, p in points.items()
+        if not any(o != n and dominates(q, p, time_tol) for o, q in points.items())
+    )
+
+
+def summarise(rows: list[dict], keys: Sequence[str] = ("task", "method")) -> list[dict]:
+    """Mean and sample standard deviation of PSNR, SSIM and seconds over the rows that share
+    ``keys`` (e.g. seeds); ``n`` counts them. Order of first appearance."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        s = dict(zip(keys, key), n=len(rs), params=rs[0]["params"])
+        for m in ("psnr", "ssim", "seconds"):
+            v = np.array([float(r[m]) for r in rs])
+            s[m] = float(v.mean())
+            s[m + "_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        out.append(s)
+    return out
+
+
+__all__ = [
+    "REPRESENTERS",
+    "REP_GRID",
+    "BUDGET_TOL",
+    "LINR",
+    "KNITWORK",
+    "OINR_DENOISE",
+    "warm_up",
+    "budget_for",
+    "representer",
+    "rendered",
+    "fit_representer",
+    "grid_points",
+    "select_representation",
+    "chosen_settings",
+    "run_representation",
+    "linr_prior",
+    "knitwork_sigma",
+    "knitwork_fit",
+    "run_denoising",
+    "run_super_resolution",
+    "local_mean_fill",
+    "run_inpainting",
+    "dominates",
+    "pareto_front",
+    "summarise",
+]
