@@ -31,7 +31,7 @@ from .coords import grid
 from .data import load_results
 from .encodings import FourierFeatures
 from .metrics import psnr, ssim
-from .models import MLP, Siren, count_params, size_to_budget
+from .models import MLP, Siren, budget_for, count_params, params_per_value, size_to_budget
 
 REPRESENTERS = ("ReLU + Fourier features", "SIREN", "WIRE", "MFN", "O-INR")
 
@@ -41,14 +41,14 @@ REPRESENTERS = ("ReLU + Fourier features", "SIREN", "WIRE", "MFN", "O-INR")
 #: keep notebook 07's settings (:data:`inrutils.oinr.BASELINES`) and search the learning rate.
 REP_GRID = {
     "ReLU + Fourier features": {
-        "lr": (1e-3, 3e-3, 1e-2),
+        "lr": (1e-3, 3e-3, 1e-2, 3e-2),
         "sigma": (1.0, 2.0, 4.0, 8.0),
         "n_features": (16, 64),
     },
     "SIREN": {"lr": (1e-3, 3e-3, 1e-2), "w0": (15.0, 30.0, 60.0)},
     "WIRE": {"lr": (3e-3, 1e-2, 3e-2)},
-    "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1)},
-    "O-INR": {"lr": (3e-3, 1e-2, 3e-2)},
+    "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1, 3e-1)},
+    "O-INR": {"lr": (3e-3, 1e-2, 3e-2, 5e-2)},
 }
 #: How far from the budget :func:`representer` may land: any distance, the nearest count wins.
 #: O-INR's widths (k, 2k, 2k, k) move its count in coarse steps (1,026 / 1,755 / 2,700 parameters
@@ -122,15 +122,6 @@ def _row(task, method, out, target, params, seconds, region=None, **extra) -> di
 # ---------------------------------------------------------------------------------------------
 # Representation at a parameter budget
 # ---------------------------------------------------------------------------------------------
-def budget_for(density: float, image: torch.Tensor) -> int:
-    """The parameter budget of ``density`` parameters per pixel value of ``image`` ``(C, H, W)``."""
-    if not (isinstance(density, (int, float)) and density > 0):
-        raise ValueError(
-            f"density must be a positive number of parameters per value, got {density!r}"
-        )
-    return max(1, round(density * image.numel()))
-
-
 def representer(
     name: str, channels: int, h: int, w: int, budget: int, seed: int = 0, **hp
 ) -> nn.Module:
@@ -213,7 +204,7 @@ def select_representation(
     rows = []
     warm_up()
     for density in densities:
-        budget = budget_for(density, image)
+        budget = budget_for(density, image.shape)
         for name in names:
             start = len(rows)
             for hp in grid_points(name):
@@ -267,7 +258,7 @@ def run_representation(
 ) -> tuple[list[dict], dict[str, torch.Tensor]]:
     """Every network of ``settings`` (method -> hyper-parameters) fitted to ``image`` at ``density``
     parameters per pixel value; rows and rendered outputs."""
-    budget = budget_for(density, image)
+    budget = budget_for(density, image.shape)
     rows, outs = [], {}
     warm_up()
     for name, hp in settings.items():
@@ -282,7 +273,7 @@ def run_representation(
                 image,
                 n,
                 seconds,
-                density=round(n / image.numel(), 3),
+                density=round(params_per_value(n, image.shape), 3),
             )
         )
     return rows, outs
@@ -390,7 +381,7 @@ def run_denoising(
     rows.append(_row("denoising", "Knitwork", out, clean, n, time.process_time() - t))
 
     t = time.process_time()
-    budget = budget_for(OINR_DENOISE["density"], clean)
+    budget = budget_for(OINR_DENOISE["density"], clean.shape)
     net = oinr.baseline_models(
         c, h, w, budget, task="denoise", seed=seed, names=("O-INR",), tol=BUDGET_TOL
     )["O-INR"]
@@ -568,7 +559,6 @@ __all__ = [
     "KNITWORK",
     "OINR_DENOISE",
     "warm_up",
-    "budget_for",
     "representer",
     "rendered",
     "fit_representer",

@@ -86,11 +86,22 @@ def kernel_no_pi(d, s):
 
 
 @wrong("pareto_front", "a point tied with another counted as dominated (strict test missing)")
-def pareto_ties(pts):
+def pareto_ties(pts, time_tol):
     return sorted(
         n
         for n, (t, p) in pts.items()
         if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())
+    )
+
+
+@wrong("pareto_front", "the time tolerance ignored (exact times compared)")
+def pareto_no_tolerance(pts, time_tol):
+    return sorted(
+        n
+        for n, (t, p) in pts.items()
+        if not any(
+            o != n and t2 <= t and p2 >= p and (t2 < t or p2 > p) for o, (t2, p2) in pts.items()
+        )
     )
 
 

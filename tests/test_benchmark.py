@@ -1,11 +1,8 @@
-import pathlib
-
 import pytest
 from scripts_loader import load_script
 
+from inrutils import compare
 from inrutils.data import load_results
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _load():
@@ -14,29 +11,32 @@ def _load():
 
 def test_smoke_writes_every_task_and_method(tmp_path):
     bench = _load()
-    out = tmp_path / "benchmark.md"
-    assert bench.main(["--smoke", "--out", str(out)]) == 0
-    text = out.read_text()
+    assert bench.main(["--smoke", "--part", "select", "--out-dir", str(tmp_path)]) == 0
+    select = load_results(tmp_path / "compare_select.csv")
+    assert {r["method"] for r in select.rows if r["chosen"] == 1} == set(compare.REPRESENTERS)
+    assert bench.main(["--smoke", "--out-dir", str(tmp_path)]) == 0
+    text = (tmp_path / "benchmark.md").read_text()
     for task in bench.TASKS:
-        assert f"| {task} |" in text
-    for method in (
-        "SIREN",
-        "WIRE",
-        "MFN",
-        "O-INR",
-        "ReLU + Fourier features",
+        assert f"| {task} |" in text, task
+    methods = (
+        *compare.REPRESENTERS,
+        "noisy input (floor)",
         "LINR",
         "Knitwork",
         "TV",
         "NLM",
-        "LIIF (pretrained)",
+        "LIIF",
         "bicubic",
+        "left black (floor)",
+        "local mean (floor)",
         "biharmonic",
-    ):
+    )
+    for method in methods:
         assert f"| {method} |" in text, method
     table = load_results(tmp_path / "benchmark.csv")
-    assert len(table.rows) == 5 + 5 + 3 + 3
+    assert len(table.rows) == 2 * 5 + 6 + 3 + 5
     assert table.meta["command"].startswith("python scripts/benchmark.py --smoke")
+    assert {r["image"] for r in table.rows if r["task"] == "inpainting"} == {"brick"}
 
 
 def test_bad_arguments_are_named(capsys):
@@ -45,5 +45,5 @@ def test_bad_arguments_are_named(capsys):
         bench.main(["--images", "no_such_image"])
     assert "unknown images" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        bench.main(["--size", "30"])
-    assert "--size" in capsys.readouterr().err
+        bench.main(["--part", "everything"])
+    assert "--part" in capsys.readouterr().err

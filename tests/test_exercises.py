@@ -10,7 +10,7 @@ import pytest
 import torch
 from scripts_loader import load_script
 
-from inrutils import exercises
+from inrutils import compare, exercises
 from inrutils.coords import grid
 from inrutils.encodings import fourier_features
 from inrutils.models import siren_init_bound
@@ -83,26 +83,30 @@ def test_notebook01_checks_reject_a_library_call():
 def test_pareto_front_check():
     from inrutils.exercises.nb08_which_inr_when import _pareto_reference
 
-    def mine(points):
-        return sorted(
-            n
-            for n, (t, p) in points.items()
-            if not any(t2 <= t and p2 >= p and (t2, p2) != (t, p) for t2, p2 in points.values())
-        )
+    def mine(points, time_tol):
+        def beats(a, b):
+            (ta, pa), (tb, pb) = a, b
+            return ta <= tb * (1 + time_tol) and pa >= pb and (pa > pb or ta * (1 + time_tol) < tb)
+
+        return sorted(n for n, p in points.items() if not any(beats(q, p) for q in points.values()))
 
     exercises.check_pareto_front(mine)
     with pytest.raises(AssertionError, match="library"):
-        exercises.check_pareto_front(lambda pts: _pareto_reference(pts))
+        exercises.check_pareto_front(lambda pts, tol: _pareto_reference(pts, tol))
+    with pytest.raises(AssertionError, match="library"):
+        exercises.check_pareto_front(compare.pareto_front)
     with pytest.raises(AssertionError, match="dominated by"):
-        exercises.check_pareto_front(lambda pts: sorted(pts))
+        exercises.check_pareto_front(lambda pts, tol: sorted(pts))
     with pytest.raises(AssertionError, match="equal points"):  # strict dominance forgotten
         exercises.check_pareto_front(
-            lambda pts: sorted(
+            lambda pts, tol: sorted(
                 n
                 for n, (t, p) in pts.items()
                 if not any(o != n and t2 <= t and p2 >= p for o, (t2, p2) in pts.items())
             )
         )
+    with pytest.raises(AssertionError, match="time_tol = 0.25"):  # the tolerance ignored
+        exercises.check_pareto_front(lambda pts, tol: mine(pts, 0.0))
 
 
 def test_ff_kernel_mistakes():

@@ -1,5 +1,5 @@
-"""Checks for notebook 08, which INR when: the Pareto front of (time, PSNR), the width for a
-parameter budget."""
+"""Checks for notebook 08, which INR when: the Pareto front of (time, PSNR) with a tolerance on
+time, the width for a parameter budget."""
 
 from __future__ import annotations
 
@@ -7,60 +7,74 @@ from collections.abc import Callable
 
 import torch
 
+from ..compare import dominates, pareto_front
 from ..models import MLP, Siren, count_params, size_to_budget
 from ._common import _passed, _reject_library_call
 
 
-def _pareto_reference(points: dict) -> list:
-    """Names in ``points`` (name -> (seconds, psnr)) that no other point dominates, sorted."""
-    front = []
-    for name, (t, p) in points.items():
-        if not any(
-            o != name and t2 <= t and p2 >= p and (t2 < t or p2 > p)
-            for o, (t2, p2) in points.items()
-        ):
-            front.append(name)
-    return sorted(front)
+def _pareto_reference(points: dict, time_tol: float = 0.0) -> list:
+    """Names in ``points`` (name -> (seconds, psnr)) that no other point dominates, sorted; times
+    within a factor ``1 + time_tol`` count as equal."""
+    return pareto_front(points, time_tol)
 
 
-def check_pareto_front(fn: Callable[[dict], list]) -> None:
-    """``fn(points)``: the sorted names of the points (name -> (seconds, psnr)) that no other point
-    dominates."""
+def _dominators(points: dict, name: str, time_tol: float) -> list:
+    return [o for o, q in points.items() if o != name and dominates(q, points[name], time_tol)]
+
+
+def check_pareto_front(fn: Callable[[dict, float], list]) -> None:
+    """``fn(points, time_tol)``: the sorted names of the points (name -> (seconds, psnr)) that no
+    other point dominates, times within a factor ``1 + time_tol`` counting as equal."""
     _reject_library_call(
-        fn, {"_pareto_reference": _pareto_reference}, "find the non-dominated methods"
+        fn,
+        {
+            "pareto_front": pareto_front,
+            "dominates": dominates,
+            "_pareto_reference": _pareto_reference,
+        },
+        "find the non-dominated methods",
     )
     gen = torch.Generator().manual_seed(3)
     cases = [
-        {"a": (1.0, 20.0), "b": (2.0, 25.0), "c": (3.0, 24.0)},  # c is slower and worse than b
-        {"a": (1.0, 20.0), "b": (1.0, 22.0)},  # a tie in time: b is better
-        {"a": (1.0, 20.0), "b": (1.0, 20.0)},  # identical points dominate neither
+        ({"a": (1.0, 20.0), "b": (2.0, 25.0), "c": (3.0, 24.0)}, 0.0),  # c: slower, worse than b
+        ({"a": (1.0, 20.0), "b": (1.0, 22.0)}, 0.0),  # a tie in time: b is better
+        ({"a": (1.0, 20.0), "b": (1.0, 20.0)}, 0.0),  # identical points dominate neither
+        ({"a": (1.0, 20.0), "b": (1.1, 22.0)}, 0.25),  # b is as fast within 25 %, and better
+        ({"a": (1.0, 22.0), "b": (1.1, 22.0)}, 0.25),  # equally fast and good: neither dominates
+        ({"a": (1.0, 22.0), "b": (1.5, 22.0)}, 0.25),  # a is faster beyond the tolerance
     ]
-    for _ in range(5):
-        ts = torch.rand(7, generator=gen) * 10
-        ps = torch.rand(7, generator=gen) * 10 + 20
-        cases.append({f"m{i}": (float(t), float(p)) for i, (t, p) in enumerate(zip(ts, ps))})
-    for pts in cases:
-        got = fn(dict(pts))
+    for tol in (0.0, 0.3):
+        for _ in range(4):
+            ts = torch.rand(7, generator=gen) * 10
+            ps = torch.rand(7, generator=gen) * 10 + 20
+            cases.append(
+                ({f"m{i}": (float(t), float(p)) for i, (t, p) in enumerate(zip(ts, ps))}, tol)
+            )
+    for pts, tol in cases:
+        got = fn(dict(pts), tol)
         if not isinstance(got, (list, tuple)):
             raise AssertionError(f"return a list of names, got {type(got).__name__}")
         got = sorted(got)
-        want = _pareto_reference(pts)
+        want = _pareto_reference(pts, tol)
         if got == want:
             continue
+        rule = (
+            f" (time_tol = {tol}: times within a factor {1 + tol:g} of each other count as equal)"
+            if tol
+            else ""
+        )
         worse = sorted(set(got) - set(want))
         if worse:
             n = worse[0]
-            by = [
-                o for o, (t2, p2) in pts.items() if o != n and t2 <= pts[n][0] and p2 >= pts[n][1]
-            ]
+            by = _dominators(pts, n, tol)[0]
             raise AssertionError(
-                f"{n} {pts[n]} is dominated by {by[0]} {pts[by[0]]} (at least as fast and as good)"
-                " but is in your front"
+                f"{n} {pts[n]} is dominated by {by} {pts[by]} (as fast and as good, better "
+                f"in one){rule} but is in your front"
             )
         n = sorted(set(want) - set(got))[0]
         raise AssertionError(
             f"{n} {pts[n]} is not dominated by any other point (equal points do not dominate each "
-            "other) but is missing from your front"
+            f"other){rule} but is missing from your front"
         )
     _passed("Pareto front")
 
