@@ -41,14 +41,14 @@ REPRESENTERS = ("ReLU + Fourier features", "SIREN", "WIRE", "MFN", "O-INR")
 #: keep notebook 07's settings (:data:`inrutils.oinr.BASELINES`) and search the learning rate.
 REP_GRID = {
     "ReLU + Fourier features": {
-        "lr": (1e-3, 3e-3, 1e-2, 3e-2),
+        "lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
         "sigma": (1.0, 2.0, 4.0, 8.0),
         "n_features": (16, 64),
     },
     "SIREN": {"lr": (1e-3, 3e-3, 1e-2), "w0": (15.0, 30.0, 60.0)},
     "WIRE": {"lr": (3e-3, 1e-2, 3e-2)},
     "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1, 3e-1)},
-    "O-INR": {"lr": (3e-3, 1e-2, 3e-2, 5e-2)},
+    "O-INR": {"lr": (3e-3, 1e-2, 3e-2, 5e-2, 1e-1, 2e-1)},
 }
 #: How far from the budget :func:`representer` may land: any distance, the nearest count wins.
 #: O-INR's widths (k, 2k, 2k, k) move its count in coarse steps (1,026 / 1,755 / 2,700 parameters
