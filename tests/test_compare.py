@@ -119,3 +119,19 @@ def test_summarise_mean_and_std():
     rows = [dict(task="t", method="m", psnr=p, ssim=0.5, params=3, seconds=1.0) for p in (1, 2, 3)]
     (s,) = compare.summarise(rows)
     assert s["n"] == 3 and s["psnr"] == 2.0 and s["psnr_std"] == pytest.approx(1.0)
+
+
+def test_settings_are_the_method_notebooks_choices():
+    from inrutils.data import load_results
+
+    sel = load_results("knitwork_select").one(
+        task="inpaint", model="knitwork", sigma_n="", chosen=1
+    )
+    assert (compare.KNITWORK["lr"], compare.KNITWORK["alpha"]) == (sel["lr"], sel["alpha"])
+    assert "-".join(map(str, compare.KNITWORK["dilations"])) == sel["dilations"]
+    assert compare.knitwork_sigma("inpaint") == sel["sigma"]
+    rows = load_results("oinr_denoise").where(part="denoise-validation", model="O-INR")
+    best = max(rows, key=lambda r: r["at_stop"])
+    assert compare.OINR_DENOISE["lr"] == best["lr"]
+    assert best["stop"] > compare.OINR_DENOISE["steps"]  # the chosen stop: the last step
+    assert compare.LINR["layers"] == 7 and compare.LINR["lr"] == 1e-4
