@@ -10,6 +10,7 @@ input), x4 super-resolution (bicubic, LIIF, LINR) and inpainting of a square hol
     python scripts/benchmark.py --part select        # the validation sweep -> compare_select.csv
     python scripts/benchmark.py                      # seeds 0-2 -> benchmark.csv, benchmark.md
     python scripts/benchmark.py --part steps         # representation at 4x the steps, seed 0
+    python scripts/benchmark.py --part texture       # Knitwork sigma_ff on a validation texture
     python scripts/benchmark.py --smoke              # seconds: tiny sizes, for the tests
 
 Each part writes a CSV whose first lines give the command, the commit and the CPU time; the run
@@ -84,6 +85,36 @@ def run_set(photo: str, texture: str, seed: int, s: dict, select: list[dict], de
     return rows
 
 
+def texture_sweep(name: str, sigmas: list[float], s: dict, dev) -> list[dict]:
+    """The Knitwork (notebook 06's settings) on the inpainting task of a validation texture at each
+    sigma_ff, seed 0: hole and visible PSNR and how much the fill varies (its standard deviation in
+    the hole, beside the texture's)."""
+    from inrutils.metrics import psnr
+
+    tex = load_image(name, s["size"], gray=True)
+    mask = degrade.box_mask(s["size"], s["size"], s["hole"])
+    hole = ~mask[0].bool()
+    rows = []
+    for sigma in sigmas:
+        t = time.process_time()
+        out, _ = compare.knitwork_fit(
+            degrade.apply_mask(tex, mask), mask, sigma, 0, s.get("short", {}).get("knit_steps"), dev
+        )
+        rows.append(
+            dict(
+                image=name,
+                sigma=sigma,
+                hole=round(float(psnr(out, tex, mask=hole)), 3),
+                visible=round(float(psnr(out, tex, mask=~hole)), 3),
+                fill_std=round(float(out[0][hole].std()), 4),
+                truth_std=round(float(tex[0][hole].std()), 4),
+                seconds=round(time.process_time() - t, 1),
+            )
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
 def _pm(mean: float, std: float, n: int, fmt: str) -> str:
     return f"{mean:{fmt}} ± {std:{fmt}}" if n > 1 else f"{mean:{fmt}}"
 
@@ -126,7 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--part", choices=("select", "run", "steps"), default="run")
+    p.add_argument("--part", choices=("select", "run", "steps", "texture"), default="run")
+    p.add_argument(
+        "--texture",
+        default="gravel",
+        help="--part texture: the validation texture (not a test one)",
+    )
+    p.add_argument(
+        "--sigmas", nargs="+", type=float, default=[0.5, 1.0, 2.0, 5.0, 10.0], help="--part texture"
+    )
     p.add_argument(
         "--images",
         nargs="+",
@@ -169,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             image=s["validation"],
             size=s["size"],
             steps=s["steps"],
+        )
+        return 0
+    if args.part == "texture":
+        save_results(
+            out / "knitwork_texture.csv",
+            texture_sweep(args.texture, args.sigmas, s, dev),
+            command,
+            time.process_time() - cpu0,
         )
         return 0
     select_path = out / "compare_select.csv"

@@ -37,6 +37,13 @@ def test_smoke_writes_every_task_and_method(tmp_path):
     assert len(table.rows) == 2 * 5 + 6 + 3 + 5
     assert table.meta["command"].startswith("python scripts/benchmark.py --smoke")
     assert {r["image"] for r in table.rows if r["task"] == "inpainting"} == {"brick"}
+    assert bench.main(["--smoke", "--part", "steps", "--out-dir", str(tmp_path)]) == 0
+    steps = load_results(tmp_path / "benchmark_steps.csv")
+    assert sorted({r["steps"] for r in steps.rows}) == [3, 12] and len(steps.rows) == 2 * 2 * 5
+    assert bench.main(["--smoke", "--part", "texture", "--out-dir", str(tmp_path)]) == 0
+    tex = load_results(tmp_path / "knitwork_texture.csv")
+    assert [r["sigma"] for r in tex.rows] == [0.5, 1.0, 2.0, 5.0, 10.0]
+    assert {r["image"] for r in tex.rows} == {"gravel"}
 
 
 def test_bad_arguments_are_named(capsys):
