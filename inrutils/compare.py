@@ -460,6 +460,39 @@ def local_mean_fill(observed: torch.Tensor, mask: torch.Tensor, band: int = 3) -
     return out
 
 
+def exemplar_fill(observed: torch.Tensor, mask: torch.Tensor, band: int = 3) -> torch.Tensor:
+    """Fill the missing pixels (0 in ``mask`` ``(1, H, W)``) by copying one block of the image: the
+    window ``band`` pixels around the hole's bounding box is compared, on its observed pixels, with
+    every fully observed window of the same size, and the best match (least squared difference)
+    gives the hole's pixels. A one-shot version of exemplar-based inpainting (Criminisi et al.,
+    2004): the classical fill for repeated texture, which copies texture instead of smoothing it."""
+    mask = degrade.check_mask(mask, tuple(observed.shape))
+    if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+        raise ValueError(f"band must be a positive number of pixels, got {band!r}")
+    c, h, w = observed.shape
+    missing = mask[0] == 0
+    if not missing.any():
+        return observed.clone()
+    ys, xs = torch.nonzero(missing, as_tuple=True)
+    y0, y1 = max(int(ys.min()) - band, 0), min(int(ys.max()) + band + 1, h)
+    x0, x1 = max(int(xs.min()) - band, 0), min(int(xs.max()) + band + 1, w)
+    wh, ww = y1 - y0, x1 - x0
+    windows = torch.nn.functional.unfold(observed[None], (wh, ww))[0]  # (C*wh*ww, L)
+    holes = torch.nn.functional.unfold(missing.float()[None, None], (wh, ww))[0].sum(0)  # (L,)
+    seen = (~missing[y0:y1, x0:x1]).float().repeat(c, 1, 1).reshape(-1, 1)
+    target = observed[:, y0:y1, x0:x1].reshape(-1, 1)
+    cost = ((windows - target) ** 2 * seen).sum(0)
+    cost[holes > 0] = float("inf")  # only fully observed windows can be copied
+    if not torch.isfinite(cost).any():
+        raise ValueError("no fully observed window of the hole's size to copy from")
+    best = int(torch.argmin(cost))
+    block = windows[:, best].reshape(c, wh, ww)
+    out = observed.clone()
+    region = out[:, y0:y1, x0:x1]
+    region[:, missing[y0:y1, x0:x1]] = block[:, missing[y0:y1, x0:x1]]
+    return out
+
+
 def run_inpainting(
     clean: torch.Tensor,
     mask: torch.Tensor,
@@ -469,8 +502,8 @@ def run_inpainting(
     knit_steps: int | None = None,
 ) -> tuple[list[dict], dict[str, torch.Tensor]]:
     """The pixels where ``mask`` (``(1, H, W)``) is 0 removed and filled: left black and the local
-    mean (the floors), biharmonic, LINR through the mask, the Knitwork. PSNR and SSIM on the
-    missing pixels."""
+    mean (the floors), biharmonic and the exemplar copy (classical), LINR through the mask, the
+    Knitwork. PSNR and SSIM on the missing pixels."""
     observed = degrade.apply_mask(clean, mask)
     hole = ~mask[0].bool()
     c = clean.shape[0]
@@ -480,6 +513,7 @@ def run_inpainting(
         ("left black (floor)", lambda: observed),
         ("local mean (floor)", lambda: local_mean_fill(observed, mask)),
         ("biharmonic", lambda: linr.biharmonic_inpaint(observed, mask)),
+        ("exemplar copy", lambda: exemplar_fill(observed, mask)),
     ):
         out, s = _timed(fn)
         outs[name] = out
@@ -572,6 +606,7 @@ __all__ = [
     "run_denoising",
     "run_super_resolution",
     "local_mean_fill",
+    "exemplar_fill",
     "run_inpainting",
     "dominates",
     "pareto_front",

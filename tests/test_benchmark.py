@@ -30,11 +30,12 @@ def test_smoke_writes_every_task_and_method(tmp_path):
         "left black (floor)",
         "local mean (floor)",
         "biharmonic",
+        "exemplar copy",
     )
     for method in methods:
         assert f"| {method} |" in text, method
     table = load_results(tmp_path / "benchmark.csv")
-    assert len(table.rows) == 2 * 5 + 6 + 3 + 5
+    assert len(table.rows) == 2 * 5 + 6 + 3 + 6
     assert table.meta["command"].startswith("python scripts/benchmark.py --smoke")
     assert {r["image"] for r in table.rows if r["task"] == "inpainting"} == {"brick"}
     assert bench.main(["--smoke", "--part", "steps", "--out-dir", str(tmp_path)]) == 0

@@ -107,7 +107,14 @@ def test_inpainting_rows_and_floors():
     mask = degrade.box_mask(32, 32, 0.035)
     rows, outs = compare.run_inpainting(clean, mask, linr_steps=1, knit_steps=1)
     names = [r["method"] for r in rows]
-    assert names == ["left black (floor)", "local mean (floor)", "biharmonic", "LINR", "Knitwork"]
+    assert names == [
+        "left black (floor)",
+        "local mean (floor)",
+        "biharmonic",
+        "exemplar copy",
+        "LINR",
+        "Knitwork",
+    ]
     hole = ~mask[0].bool()
     black = rows[0]
     assert black["psnr"] == pytest.approx(psnr(torch.zeros_like(clean), clean, mask=hole))
@@ -135,3 +142,19 @@ def test_settings_are_the_method_notebooks_choices():
     assert compare.OINR_DENOISE["lr"] == best["lr"]
     assert best["stop"] > compare.OINR_DENOISE["steps"]  # the chosen stop: the last step
     assert compare.LINR["layers"] == 7 and compare.LINR["lr"] == 1e-4
+
+
+def test_exemplar_fill_copies_a_periodic_texture_exactly():
+    yy, xx = torch.meshgrid(torch.arange(40.0), torch.arange(40.0), indexing="ij")
+    img = (0.5 + 0.4 * torch.sin(2 * torch.pi * xx / 8) * torch.cos(2 * torch.pi * yy / 8))[None]
+    mask = degrade.box_mask(40, 40, 0.04)
+    out = compare.exemplar_fill(degrade.apply_mask(img, mask), mask)
+    assert torch.allclose(out, img, atol=1e-6)  # the period divides the offsets: an exact copy
+    mean = compare.local_mean_fill(degrade.apply_mask(img, mask), mask)
+    hole = ~mask[0].bool()
+    assert psnr(out, img, mask=hole) > psnr(mean, img, mask=hole) + 20
+    with pytest.raises(ValueError, match="band"):
+        compare.exemplar_fill(img, mask, band=0)
+    with pytest.raises(ValueError, match="no fully observed window"):
+        big = degrade.box_mask(40, 40, 0.6)
+        compare.exemplar_fill(degrade.apply_mask(img, big), big)
