@@ -292,6 +292,34 @@ def linr_prior(channels: int, task: str, seed: int = 0) -> nn.Module:
     )
 
 
+def linr_fit(
+    observation: torch.Tensor,
+    forward_op,
+    task: str,
+    size: tuple[int, int] | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    device=None,
+) -> tuple[torch.Tensor, float, int]:
+    """Notebook 05's LINR for ``task`` fitted to ``observation`` through ``forward_op`` (``None``:
+    the identity, denoising with the discrepancy stop); the restored image, the CPU seconds and the
+    prior's parameter count. ``steps`` shortens the fit (the fast tier)."""
+    c = observation.shape[0]
+    t = time.process_time()
+    r = linr.restore(
+        observation,
+        forward_op,
+        size=size,
+        steps=LINR["steps"][task] if steps is None else steps,
+        model=linr_prior(c, task, seed),
+        lr=LINR["lr"],
+        stop="discrepancy" if task == "denoise" else None,
+        progress=False,
+        device=device,
+    )
+    return r.image, time.process_time() - t, count_params(linr_prior(c, task))
+
+
 def knitwork_sigma(task: str, sigma_n: float | str = "") -> float:
     """The Knitwork's sigma_ff for ``task`` (``"inpaint"`` or ``"denoise"`` at ``sigma_n``) chosen
     on notebook 06's validation image (``docs/results/knitwork_select.csv``)."""
@@ -359,21 +387,9 @@ def run_denoising(
     rows = [_row("denoising", "noisy input (floor)", noisy, clean, 0, 0.0)]
     outs = {"noisy input (floor)": noisy}
 
-    def linr_run():
-        r = linr.restore(
-            noisy,
-            steps=LINR["steps"]["denoise"] if linr_steps is None else linr_steps,
-            model=linr_prior(c, "denoise", seed),
-            lr=LINR["lr"],
-            stop="discrepancy",
-            progress=False,
-            device=device,
-        )
-        return r.image
-
-    out, s = _timed(linr_run)
+    out, s, n = linr_fit(noisy, None, "denoise", seed=seed, steps=linr_steps, device=device)
     outs["LINR"] = out
-    rows.append(_row("denoising", "LINR", out, clean, count_params(linr_prior(c, "denoise")), s))
+    rows.append(_row("denoising", "LINR", out, clean, n, s))
 
     t = time.process_time()
     out, n = knitwork_fit(noisy, None, knitwork_sigma("denoise", sigma_n), seed, knit_steps, device)
@@ -423,22 +439,10 @@ def run_super_resolution(
     outs["LIIF"] = out
     rows.append(_row(f"SR x{factor}", "LIIF", out, hr, count_params(model), s))
 
-    def linr_run():
-        r = linr.restore(
-            small,
-            lambda x: degrade.downsample(x, factor, "bicubic"),
-            size=(h, w),
-            steps=LINR["steps"]["sr"] if linr_steps is None else linr_steps,
-            model=linr_prior(c, "sr", seed),
-            lr=LINR["lr"],
-            progress=False,
-            device=device,
-        )
-        return r.image
-
-    out, s = _timed(linr_run)
+    down = lambda x: degrade.downsample(x, factor, "bicubic")  # noqa: E731
+    out, s, n = linr_fit(small, down, "sr", (h, w), seed, linr_steps, device)
     outs["LINR"] = out
-    rows.append(_row(f"SR x{factor}", "LINR", out, hr, count_params(linr_prior(c, "sr")), s))
+    rows.append(_row(f"SR x{factor}", "LINR", out, hr, n, s))
     return rows, outs
 
 
@@ -506,7 +510,6 @@ def run_inpainting(
     Knitwork. PSNR and SSIM on the missing pixels."""
     observed = degrade.apply_mask(clean, mask)
     hole = ~mask[0].bool()
-    c = clean.shape[0]
     rows, outs = [], {}
     warm_up()
     for name, fn in (
@@ -519,21 +522,9 @@ def run_inpainting(
         outs[name] = out
         rows.append(_row("inpainting", name, out, clean, 0, s, region=hole))
 
-    def linr_run():
-        r = linr.restore(
-            observed,
-            lambda x: degrade.apply_mask(x, mask),
-            steps=LINR["steps"]["inpaint"] if linr_steps is None else linr_steps,
-            model=linr_prior(c, "inpaint", seed),
-            lr=LINR["lr"],
-            progress=False,
-            device=device,
-        )
-        return r.image
-
-    out, s = _timed(linr_run)
+    masked = lambda x: degrade.apply_mask(x, mask)  # noqa: E731
+    out, s, n = linr_fit(observed, masked, "inpaint", None, seed, linr_steps, device)
     outs["LINR"] = out
-    n = count_params(linr_prior(c, "inpaint"))
     rows.append(_row("inpainting", "LINR", out, clean, n, s, region=hole))
 
     t = time.process_time()
@@ -601,6 +592,7 @@ __all__ = [
     "chosen_settings",
     "run_representation",
     "linr_prior",
+    "linr_fit",
     "knitwork_sigma",
     "knitwork_fit",
     "run_denoising",
