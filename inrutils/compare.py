@@ -31,14 +31,24 @@ from .coords import grid
 from .data import load_results
 from .encodings import FourierFeatures
 from .metrics import psnr, ssim
-from .models import MLP, Siren, budget_for, count_params, params_per_value, size_to_budget
+from .models import (
+    MFN,
+    MLP,
+    Siren,
+    Wire,
+    budget_for,
+    count_params,
+    params_per_value,
+    size_to_budget,
+)
 
 REPRESENTERS = ("ReLU + Fourier features", "SIREN", "WIRE", "MFN", "O-INR")
 
 #: The validation grid of each representation network: the learning rate of the shared decay
-#: recipe (:func:`inrutils.oinr.fit_decay`) and the one frequency knob of the architecture
-#: (notebook 01's sigma_ff and number of Fourier features; SIREN's omega_0). WIRE, MFN and O-INR
-#: keep notebook 07's settings (:data:`inrutils.oinr.BASELINES`) and search the learning rate.
+#: recipe (:func:`inrutils.oinr.fit_decay`) and the frequency knob of the architecture: notebook
+#: 01's sigma_ff and number of Fourier features m, SIREN's omega_0, WIRE's omega_0 (s_0 = 10 as in
+#: :data:`inrutils.oinr.BASELINES`), MFN's input scale (notebook 07: the image's larger side).
+#: O-INR keeps notebook 07's architecture (its kernel size was measured there: 3x3 best).
 REP_GRID = {
     "ReLU + Fourier features": {
         "lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
@@ -46,8 +56,8 @@ REP_GRID = {
         "n_features": (16, 64),
     },
     "SIREN": {"lr": (1e-3, 3e-3, 1e-2), "w0": (7.5, 15.0, 30.0, 60.0)},
-    "WIRE": {"lr": (3e-3, 1e-2, 3e-2)},
-    "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1, 3e-1)},
+    "WIRE": {"lr": (3e-3, 1e-2, 3e-2), "w0": (5.0, 10.0, 20.0)},
+    "MFN": {"lr": (3e-3, 1e-2, 3e-2, 1e-1, 3e-1), "input_scale": (32.0, 64.0, 128.0)},
     "O-INR": {"lr": (3e-3, 1e-2, 3e-2, 5e-2, 1e-1, 2e-1)},
 }
 #: How far from the budget :func:`representer` may land: any distance, the nearest count wins.
@@ -130,7 +140,8 @@ def representer(
     ``torch.manual_seed(seed)``.
 
     ``hp``: ``sigma`` and ``n_features`` for the Fourier features (whose matrix ``seed`` also
-    draws), ``w0`` for SIREN; any learning rate in ``hp`` is ignored (it belongs to the fit).
+    draws), ``w0`` for SIREN and WIRE, ``input_scale`` for MFN; any learning rate in ``hp`` is
+    ignored (it belongs to the fit).
     """
     if name not in REPRESENTERS:
         raise ValueError(f"name must be one of {REPRESENTERS}, got {name!r}")
@@ -146,6 +157,23 @@ def representer(
 
         def build(k):
             return Siren(2, channels, hidden=k, layers=oinr.BASELINES["SIREN"]["layers"], w0=w0)
+
+    elif name == "WIRE":
+        wire = dict(oinr.BASELINES["WIRE"]["represent"])
+        w0, s0 = float(hp.get("w0", wire["w0"])), float(wire["s0"])
+
+        def build(k):
+            return Wire(
+                2, channels, hidden=k, layers=oinr.BASELINES["WIRE"]["layers"], w0=w0, s0=s0
+            )
+
+    elif name == "MFN":
+        scale = float(hp.get("input_scale", max(h, w)))
+
+        def build(k):
+            return MFN(
+                2, channels, hidden=k, layers=oinr.BASELINES["MFN"]["layers"], input_scale=scale
+            )
 
     else:
         return oinr.baseline_models(
@@ -217,6 +245,7 @@ def select_representation(
                         sigma=hp.get("sigma", ""),
                         n_features=hp.get("n_features", ""),
                         w0=hp.get("w0", ""),
+                        input_scale=hp.get("input_scale", ""),
                         params=count_params(model),
                         psnr=round(psnr(out, image), 3),
                         seconds=round(seconds, 2),
@@ -237,8 +266,8 @@ def chosen_settings(select_rows: list[dict], density: float) -> dict[str, dict]:
     for r in select_rows:
         if int(r["chosen"]) == 1 and float(r["density"]) == float(density):
             hp = {"lr": float(r["lr"])}
-            for k in ("sigma", "w0"):
-                if r[k] != "":
+            for k in ("sigma", "w0", "input_scale"):
+                if r.get(k, "") != "":
                     hp[k] = float(r[k])
             if r["n_features"] != "":
                 hp["n_features"] = int(r["n_features"])
@@ -246,6 +275,46 @@ def chosen_settings(select_rows: list[dict], density: float) -> dict[str, dict]:
     if not out:
         raise ValueError(f"no chosen setting at density {density!r} in the selection rows")
     return out
+
+
+def fewer_pixels(image: torch.Tensor, values: int) -> tuple[torch.Tensor, int]:
+    """The classical way to store ``image`` ``(C, H, W)`` in about ``values`` numbers: keep a
+    smaller image (antialiased bicubic) with that many values and enlarge it back (bicubic).
+    Returns the restored image and the number of values kept."""
+    c, h, w = image.shape
+    if isinstance(values, bool) or not isinstance(values, int) or values < c:
+        raise ValueError(f"values must be an int of at least {c} (one pixel), got {values!r}")
+    f = (values / (c * h * w)) ** 0.5
+    sh, sw = max(1, round(h * f)), max(1, round(w * f))
+    small = torch.nn.functional.interpolate(
+        image[None], size=(sh, sw), mode="bicubic", antialias=True, align_corners=False
+    )
+    big = torch.nn.functional.interpolate(small, size=(h, w), mode="bicubic", align_corners=False)
+    return big[0].clamp(0, 1), c * sh * sw
+
+
+def jpeg(image: torch.Tensor, max_bytes: int) -> tuple[torch.Tensor, int, int]:
+    """``image`` ``(C, H, W)`` in [0, 1] saved as an 8-bit JPEG (Pillow) at the highest quality
+    (1-95) whose file has at most ``max_bytes`` bytes (quality 1 when none does), and decoded.
+    Returns the decoded image, the file's size in bytes and the quality."""
+    import io
+
+    from PIL import Image
+
+    arr = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    pil = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+    best = None
+    for q in range(95, 0, -1):
+        buf = io.BytesIO()
+        pil.save(buf, format="JPEG", quality=q)
+        best = (buf.getvalue(), q)
+        if len(best[0]) <= max_bytes:
+            break
+    data, q = best
+    dec = np.asarray(Image.open(io.BytesIO(data)), dtype=np.float32) / 255.0
+    dec = torch.from_numpy(dec)
+    dec = dec[None] if dec.ndim == 2 else dec.permute(2, 0, 1)
+    return dec, len(data), q
 
 
 def run_representation(
@@ -257,25 +326,32 @@ def run_representation(
     device=None,
 ) -> tuple[list[dict], dict[str, torch.Tensor]]:
     """Every network of ``settings`` (method -> hyper-parameters) fitted to ``image`` at ``density``
-    parameters per pixel value; rows and rendered outputs."""
+    parameters per pixel value, then the classical storage at the same size: a smaller image with
+    as many values as the budget, enlarged by bicubic, and a JPEG of at most one byte per parameter
+    of the budget (as if the network's weights were stored in 8 bits; they are float32, 4 bytes).
+    ``density`` is the values (or bytes) kept per pixel value. Rows and outputs."""
     budget = budget_for(density, image.shape)
+    task = f"representation {density}"
     rows, outs = [], {}
     warm_up()
     for name, hp in settings.items():
         out, model, seconds = fit_representer(name, image, budget, steps, seed, device, **hp)
         outs[name] = out
         n = count_params(model)
-        rows.append(
-            _row(
-                f"representation {density}",
-                name,
-                out,
-                image,
-                n,
-                seconds,
-                density=round(params_per_value(n, image.shape), 3),
-            )
-        )
+        per_value = round(params_per_value(n, image.shape), 3)
+        rows.append(_row(task, name, out, image, n, seconds, density=per_value))
+    t = time.process_time()
+    out, kept = fewer_pixels(image, budget)
+    seconds = time.process_time() - t
+    outs["bicubic from fewer pixels"] = out
+    per_value = round(kept / image.numel(), 3)
+    rows.append(_row(task, "bicubic from fewer pixels", out, image, 0, seconds, density=per_value))
+    t = time.process_time()
+    out, size, _ = jpeg(image, budget)
+    seconds = time.process_time() - t
+    outs["JPEG, a byte per parameter"] = out
+    per_value = round(size / image.numel(), 3)
+    rows.append(_row(task, "JPEG, a byte per parameter", out, image, 0, seconds, density=per_value))
     return rows, outs
 
 
@@ -507,7 +583,10 @@ def run_inpainting(
 ) -> tuple[list[dict], dict[str, torch.Tensor]]:
     """The pixels where ``mask`` (``(1, H, W)``) is 0 removed and filled: left black and the local
     mean (the floors), biharmonic and the exemplar copy (classical), LINR through the mask, the
-    Knitwork. PSNR and SSIM on the missing pixels."""
+    Knitwork. Every output keeps the observed pixels (the fitted methods' renderings are pasted
+    into the hole only), so PSNR and SSIM on the missing pixels compare the fills alone; the
+    fitted methods' rows also give ``visible``, the PSNR of their rendering on the observed
+    pixels (classical rows: ``""``, exact)."""
     observed = degrade.apply_mask(clean, mask)
     hole = ~mask[0].bool()
     rows, outs = [], {}
@@ -520,17 +599,22 @@ def run_inpainting(
     ):
         out, s = _timed(fn)
         outs[name] = out
-        rows.append(_row("inpainting", name, out, clean, 0, s, region=hole))
+        rows.append(_row("inpainting", name, out, clean, 0, s, region=hole, visible=""))
+
+    def pasted(name, render, n, seconds):
+        visible = float(psnr(render, clean, mask=~hole))
+        out = torch.where(hole, render, observed)  # the observed pixels stay as they are
+        outs[name] = out
+        rows.append(
+            _row("inpainting", name, out, clean, n, seconds, region=hole, visible=round(visible, 3))
+        )
 
     masked = lambda x: degrade.apply_mask(x, mask)  # noqa: E731
-    out, s, n = linr_fit(observed, masked, "inpaint", None, seed, linr_steps, device)
-    outs["LINR"] = out
-    rows.append(_row("inpainting", "LINR", out, clean, n, s, region=hole))
-
+    render, s, n = linr_fit(observed, masked, "inpaint", None, seed, linr_steps, device)
+    pasted("LINR", render, n, s)
     t = time.process_time()
-    out, n = knitwork_fit(observed, mask, knitwork_sigma("inpaint"), seed, knit_steps, device)
-    outs["Knitwork"] = out
-    rows.append(_row("inpainting", "Knitwork", out, clean, n, time.process_time() - t, region=hole))
+    render, n = knitwork_fit(observed, mask, knitwork_sigma("inpaint"), seed, knit_steps, device)
+    pasted("Knitwork", render, n, time.process_time() - t)
     return rows, outs
 
 
@@ -590,6 +674,8 @@ __all__ = [
     "grid_points",
     "select_representation",
     "chosen_settings",
+    "fewer_pixels",
+    "jpeg",
     "run_representation",
     "linr_prior",
     "linr_fit",

@@ -61,7 +61,7 @@ def run_set(photo: str, texture: str, seed: int, s: dict, select: list[dict], de
 
     def add(new, image, steps=""):
         for r in new:
-            rows.append(dict(image=image, seed=seed, steps=steps, **r))
+            rows.append(dict(image=image, seed=seed, steps=steps, density="", visible="") | r)
             print(
                 f"{image:10s} seed {seed} {r['task']:20s}{r['method']:22s}{r['psnr']:7.2f} dB"
                 f" {r['seconds']:7.1f} s",

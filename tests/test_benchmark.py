@@ -31,16 +31,18 @@ def test_smoke_writes_every_task_and_method(tmp_path):
         "local mean (floor)",
         "biharmonic",
         "exemplar copy",
+        "bicubic from fewer pixels",
+        "JPEG, a byte per parameter",
     )
     for method in methods:
         assert f"| {method} |" in text, method
     table = load_results(tmp_path / "benchmark.csv")
-    assert len(table.rows) == 2 * 5 + 6 + 3 + 6
+    assert len(table.rows) == 2 * (5 + 2) + 6 + 3 + 6
     assert table.meta["command"].startswith("python scripts/benchmark.py --smoke")
     assert {r["image"] for r in table.rows if r["task"] == "inpainting"} == {"brick"}
     assert bench.main(["--smoke", "--part", "steps", "--out-dir", str(tmp_path)]) == 0
     steps = load_results(tmp_path / "benchmark_steps.csv")
-    assert sorted({r["steps"] for r in steps.rows}) == [3, 12] and len(steps.rows) == 2 * 2 * 5
+    assert sorted({r["steps"] for r in steps.rows}) == [3, 12] and len(steps.rows) == 2 * 2 * 7
     assert bench.main(["--smoke", "--part", "texture", "--out-dir", str(tmp_path)]) == 0
     tex = load_results(tmp_path / "knitwork_texture.csv")
     assert [r["sigma"] for r in tex.rows] == [0.5, 1.0, 2.0, 5.0, 10.0]

@@ -158,3 +158,27 @@ def test_exemplar_fill_copies_a_periodic_texture_exactly():
     with pytest.raises(ValueError, match="no fully observed window"):
         big = degrade.box_mask(40, 40, 0.6)
         compare.exemplar_fill(degrade.apply_mask(img, big), big)
+
+
+def test_classical_storage_at_the_budget():
+    img = load_image("camera", 64, gray=True)
+    out, kept = compare.fewer_pixels(img, 2048)
+    assert kept == 45 * 45 and out.shape == img.shape  # 2,025 values, the square nearest 2,048
+    dec, size, q = compare.jpeg(img, 983)
+    assert size <= 983 and 1 <= q <= 95 and dec.shape == img.shape
+    assert psnr(dec, img) > 25  # a real image, decoded
+    dec_hi, size_hi, q_hi = compare.jpeg(img, 4000)
+    assert q_hi >= q and size_hi >= size
+    with pytest.raises(ValueError, match="values"):
+        compare.fewer_pixels(img, 0)
+
+
+def test_inpainting_keeps_the_observed_pixels():
+    clean = load_image("brick", 32, gray=True)
+    mask = degrade.box_mask(32, 32, 0.035)
+    rows, outs = compare.run_inpainting(clean, mask, linr_steps=1, knit_steps=1)
+    seen = mask[0].bool()
+    for name, out in outs.items():
+        assert torch.equal(out[0][seen], clean[0][seen]), name
+    fitted = [r for r in rows if r["method"] in ("LINR", "Knitwork")]
+    assert all(isinstance(r["visible"], float) for r in fitted)
