@@ -340,18 +340,14 @@ def run_representation(
         n = count_params(model)
         per_value = round(params_per_value(n, image.shape), 3)
         rows.append(_row(task, name, out, image, n, seconds, density=per_value))
-    t = time.process_time()
-    out, kept = fewer_pixels(image, budget)
-    seconds = time.process_time() - t
-    outs["bicubic from fewer pixels"] = out
-    per_value = round(kept / image.numel(), 3)
-    rows.append(_row(task, "bicubic from fewer pixels", out, image, 0, seconds, density=per_value))
-    t = time.process_time()
-    out, size, _ = jpeg(image, budget)
-    seconds = time.process_time() - t
-    outs["JPEG, a byte per parameter"] = out
-    per_value = round(size / image.numel(), 3)
-    rows.append(_row(task, "JPEG, a byte per parameter", out, image, 0, seconds, density=per_value))
+    for name, store in (  # the classical stores: (image, values or bytes kept)
+        ("bicubic from fewer pixels", lambda: fewer_pixels(image, budget)),
+        ("JPEG, a byte per parameter", lambda: jpeg(image, budget)[:2]),
+    ):
+        (out, kept), seconds = _timed(store)
+        outs[name] = out
+        per_value = round(kept / image.numel(), 3)
+        rows.append(_row(task, name, out, image, 0, seconds, density=per_value))
     return rows, outs
 
 
